@@ -1,0 +1,43 @@
+import { phasesInPathOrder } from '../phases/path.js';
+import { commandLine } from '../plan/types.js';
+import { type CommandContext, planFor } from './context.js';
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { out } = ctx;
+  const plan = await planFor(ctx);
+  for (const w of plan.warnings) out.warn(w);
+  if (out.json) {
+    out.data(plan);
+    return 0;
+  }
+  const { c } = out;
+  out.say(
+    `${c.bold(plan.project)} · ${plan.isDefault ? 'embedded default plan' : plan.file}${plan.environment ? ` · env ${plan.environment}` : ''}`,
+  );
+  out.say(`path: ${plan.path.join(' → ')}`);
+  out.say();
+  out.say(c.bold('vars'));
+  for (const [k, v] of Object.entries(plan.vars)) out.say(`  ${k} = ${v}`);
+  out.say();
+  out.say(c.bold('systems'));
+  for (const s of Object.values(plan.systems)) {
+    out.say(`  ${s.name}: ${s.path}${s.exclude.length ? c.dim(`  (exclude ${s.exclude.join(', ')})`) : ''}`);
+  }
+  for (const p of phasesInPathOrder(plan)) {
+    out.say();
+    out.say(
+      `${c.bold(`phase ${p.id}`)} — ${p.title}${p.deferred ? c.dim(' (deferred)') : ''}` +
+        c.dim(`  gnrdaemon ${p.gnrdaemon ?? '-'}, pages ${p.pages ?? '-'}`),
+    );
+    if (p.summary) out.say(`  ${p.summary}`);
+    if (p.deferred) continue;
+    out.say(`  backup: ${p.backup.join(', ') || '(none)'}`);
+    out.say(`  checks: ${p.checks.map((x) => x.id).join(', ') || '(none)'}`);
+    for (const s of p.steps) out.say(`  step ${s.id}: ${c.cyan(commandLine(s))}`);
+    out.say(`  verify: ${p.verify.map((x) => x.id).join(', ') || '(none)'}`);
+    out.say(
+      `  rollback to ${p.rollback.to ?? 'the start (nothing applied)'}; restores ${p.rollback.restore.join(', ') || 'nothing'}`,
+    );
+  }
+  return 0;
+}

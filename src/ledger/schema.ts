@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/** The ledger, `migration/state.json` (DESIGN §6). */
+
+export const runStatus = z.enum(['running', 'succeeded', 'failed', 'rolled-back', 'interrupted']);
+export const stepStatus = z.enum(['running', 'succeeded', 'failed', 'skipped', 'interrupted', 'timed-out']);
+
+export const stepRecordSchema = z.object({
+  id: z.string(),
+  /** What ran: a phase step, the undo of one, a rollback step, a restore. */
+  stage: z.enum(['step', 'undo', 'rollback', 'restore', 'verify', 'checklist', 'backup', 'snapshot']),
+  status: stepStatus,
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  durationMs: z.number().optional(),
+  exitCode: z.number().nullable().optional(),
+  signal: z.string().nullable().optional(),
+  log: z.string().optional(),
+  message: z.string().optional(),
+});
+
+export const ackRecordSchema = z.object({
+  check: z.string(),
+  question: z.string(),
+  by: z.string(),
+  at: z.string(),
+  via: z.enum(['tty', 'flag']),
+});
+
+export const runSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['phase', 'rollback', 'backup']),
+  /** The phase applied (phase runs) or rolled back (rollback runs). */
+  phase: z.number().nullable(),
+  /** The ledger's current phase before the run. */
+  from: z.number().nullable(),
+  /** The current phase the run aims at (phase: `phase`; rollback: its target). */
+  to: z.number().nullable(),
+  status: runStatus,
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  host: z.string(),
+  user: z.string(),
+  pid: z.number(),
+  command: z.string().optional(),
+  planHash: z.string().optional(),
+  steps: z.array(stepRecordSchema).default([]),
+  backups: z.array(z.string()).default([]),
+  snapshots: z.array(z.string()).default([]),
+  acks: z.array(ackRecordSchema).default([]),
+  failure: z.string().optional(),
+  exitCode: z.number().optional(),
+  reason: z.string().optional(),
+  /** For `phase --resume`: the interrupted run this one continues. */
+  resumes: z.string().optional(),
+  /** For a run later settled by a rollback or resume. */
+  settledBy: z.string().optional(),
+});
+
+export const stateSchema = z.object({
+  version: z.literal(1),
+  project: z.string().optional(),
+  current: z.number().nullable(),
+  planHash: z.string().nullable(),
+  updatedAt: z.string().optional(),
+  runs: z.array(runSchema),
+});
+
+export type RunStatus = z.infer<typeof runStatus>;
+export type StepRecord = z.infer<typeof stepRecordSchema>;
+export type AckRecord = z.infer<typeof ackRecordSchema>;
+export type Run = z.infer<typeof runSchema>;
+export type State = z.infer<typeof stateSchema>;
+
+export function emptyState(): State {
+  return { version: 1, current: null, planHash: null, runs: [] };
+}

@@ -1,0 +1,102 @@
+import { GnrMigrateError } from './core/errors.js';
+import type { Streams } from './ui/output.js';
+
+export interface MainIO extends Partial<Streams> {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Where SIGINT/SIGTERM come from; tests pass an EventEmitter. */
+  signals?: NodeJS.EventEmitter;
+}
+
+/**
+ * argv in, exit code out. The one place where errors become exit codes (DESIGN §5); nothing
+ * else in the tool ends the process.
+ */
+export async function main(argv: string[], io: MainIO = {}): Promise<number> {
+  const streams: Streams = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    stdin: io.stdin ?? process.stdin,
+  };
+  const env = io.env ?? process.env;
+
+  // `--version` is what scripts call most; answer it before loading commander or anything else.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    const { toolVersion } = await import('./core/version.js');
+    streams.stdout.write(`${toolVersion()}\n`);
+    return 0;
+  }
+
+  const controller = new AbortController();
+  let interruptedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  let commandHandlesSignals = false;
+  let onSignalExit: ((code: number) => void) | undefined;
+  const signalExit = new Promise<number>((resolve) => {
+    onSignalExit = resolve;
+  });
+  const signals = io.signals ?? process;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (interruptedBy) {
+      // A second signal: the operator insists. Leave now; the ledger and lock were written
+      // atomically, so the next command sees an interrupted run, not a corrupt one.
+      onSignalExit?.(sig === 'SIGINT' ? 130 : 143);
+      return;
+    }
+    interruptedBy = sig;
+    controller.abort(new Error(sig));
+    if (!commandHandlesSignals) onSignalExit?.(sig === 'SIGINT' ? 130 : 143);
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  signals.on('SIGINT', onInt);
+  signals.on('SIGTERM', onTerm);
+
+  try {
+    const { runCli } = await import('./cli.js');
+    const work = runCli(argv, {
+      streams,
+      env,
+      cwd: io.cwd ?? process.cwd(),
+      signal: controller.signal,
+      interruptedBy: () => interruptedBy,
+      handleSignals: () => {
+        commandHandlesSignals = true;
+      },
+    });
+    return await Promise.race([work, signalExit]);
+  } catch (err) {
+    return report(err, streams, env, argv.includes('--json'));
+  } finally {
+    signals.off('SIGINT', onInt);
+    signals.off('SIGTERM', onTerm);
+  }
+}
+
+/** Exit code of a defect in the tool itself (EX_SOFTWARE), apart from DESIGN §5's codes. */
+export const internalErrorExitCode = 70;
+
+function report(err: unknown, streams: Streams, env: NodeJS.ProcessEnv, json: boolean): number {
+  const noColor = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || !streams.stderr.isTTY;
+  const label = noColor ? 'error:' : '\x1b[31merror:\x1b[39m';
+  if (err instanceof GnrMigrateError) {
+    streams.stderr.write(`${label} ${err.message}\n`);
+    if (json) {
+      const issues = 'issues' in err ? (err as { issues: unknown }).issues : undefined;
+      const doc = {
+        ok: false,
+        error: {
+          kind: err.name,
+          message: err.message,
+          exitCode: err.exitCode,
+          ...(issues ? { issues } : {}),
+        },
+      };
+      streams.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    }
+    return err.exitCode;
+  }
+  // A defect, not an operator error: show the stack so it can be reported.
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  streams.stderr.write(`${label} internal error: ${text}\n`);
+  return internalErrorExitCode;
+}

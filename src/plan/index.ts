@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { PlanError } from '../core/errors.js';
+import { defaultPlanFile } from '../core/version.js';
+import type { Workspace } from '../core/workspace.js';
+import { readPlanFile } from './load.js';
+import { resolvePlan } from './resolve.js';
+import type { Plan } from './types.js';
+import { validatePlanData } from './validate.js';
+
+export interface LoadPlanOptions {
+  workspace: Workspace;
+  /** `--plan FILE`; otherwise the workspace's plan, otherwise the embedded default plan. */
+  planFile?: string;
+  environment?: string;
+  vars?: Record<string, string>;
+  processEnv?: NodeJS.ProcessEnv;
+}
+
+/** Which plan file a command uses, and whether it is the embedded default. */
+export function planFileFor(options: Pick<LoadPlanOptions, 'workspace' | 'planFile'>): {
+  file: string;
+  isDefault: boolean;
+} {
+  if (options.planFile) return { file: options.planFile, isDefault: false };
+  if (existsSync(options.workspace.planFile)) return { file: options.workspace.planFile, isDefault: false };
+  return { file: defaultPlanFile, isDefault: true };
+}
+
+/** read → YAML → schema → normalise and cross-check. Throws PlanError (exit 2) with every issue. */
+export async function loadPlan(options: LoadPlanOptions): Promise<Plan> {
+  const { file, isDefault } = planFileFor(options);
+  const source = await readPlanFile(file);
+  const validated = validatePlanData(source);
+  if (!validated.ok) throw new PlanError(validated.issues);
+  return resolvePlan(source, validated.plan, {
+    ...(options.environment !== undefined ? { environment: options.environment } : {}),
+    ...(options.vars ? { vars: options.vars } : {}),
+    ...(options.processEnv ? { processEnv: options.processEnv } : {}),
+    isDefault,
+  });
+}
+
+export type { Check, Command, Phase, Plan, Step, System } from './types.js';

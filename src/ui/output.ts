@@ -1,0 +1,100 @@
+/**
+ * Where text goes: JSON documents to stdout, everything for a person to stderr (so
+ * `--json | jq` always works). Colour only on a TTY, never with NO_COLOR; FORCE_COLOR wins.
+ */
+
+export interface Streams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export interface Colors {
+  enabled: boolean;
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+}
+
+export interface Output {
+  json: boolean;
+  c: Colors;
+  /** stderr is a terminal and CI is not set: live progress is allowed. */
+  interactive: boolean;
+  /** stdin and stderr are terminals: a person can be asked. */
+  canPrompt: boolean;
+  streams: Streams;
+  /** A line for a person (stderr). */
+  say(line?: string): void;
+  warn(line: string): void;
+  error(line: string): void;
+  /** The one JSON document of a `--json` run (stdout). */
+  data(value: unknown): void;
+  /** Plain stdout text (e.g. `plan schema`, which is data either way). */
+  raw(text: string): void;
+}
+
+export function colorsFor(enabled: boolean): Colors {
+  const wrap = (open: number, close: number) => (s: string) =>
+    enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s;
+  return {
+    enabled,
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    cyan: wrap(36, 39),
+  };
+}
+
+export function wantColor(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  if (env.TERM === 'dumb') return false;
+  return Boolean(isTTY);
+}
+
+export function createOutput(streams: Streams, env: NodeJS.ProcessEnv, json: boolean): Output {
+  const isCI = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+  const c = colorsFor(wantColor(env, streams.stderr.isTTY));
+  return {
+    json,
+    c,
+    interactive: Boolean(streams.stderr.isTTY) && !isCI && !json,
+    canPrompt: Boolean(streams.stdin?.isTTY) && Boolean(streams.stderr.isTTY),
+    streams,
+    say: (line = '') => void streams.stderr.write(`${line}\n`),
+    warn: (line) => void streams.stderr.write(`${c.yellow('warning:')} ${line}\n`),
+    error: (line) => void streams.stderr.write(`${c.red('error:')} ${line}\n`),
+    data: (value) => void streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    raw: (text) => void streams.stdout.write(text),
+  };
+}
+
+/** Pads to a visible width, ignoring ANSI colour codes. */
+export function pad(s: string, width: number): string {
+  const visible = s.replace(/\x1b\[[0-9;]*m/g, '').length;
+  return visible >= width ? s : s + ' '.repeat(width - visible);
+}
+
+/** A plain text table: columns padded, no borders (reads well in logs and terminals). */
+export function table(rows: string[][], indent = '  '): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      const w = cell.replace(/\x1b\[[0-9;]*m/g, '').length;
+      widths[i] = Math.max(widths[i] ?? 0, w);
+    });
+  }
+  return rows
+    .map((row) =>
+      (
+        indent + row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0))).join('  ')
+      ).trimEnd(),
+    )
+    .join('\n');
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: process.env.CI
+      ? ['default', ['junit', { outputFile: 'test-results/junit.xml' }]]
+      : ['default'],
+  },
+});
