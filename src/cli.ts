@@ -138,14 +138,135 @@ ${exitCodesHelp}`,
   return exitCode;
 }
 
-/** The commands of later capabilities register here, one block each. */
+/** The commands that act on the system: checks, phases, rollback, backups, failures, gate. */
 function registerMore(
   program: Command,
   action: (load: () => Promise<{ run: Action }>) => (...args: unknown[]) => Promise<void>,
 ): void {
-  void program;
-  void action;
-  void Option;
+  const concurrency = () =>
+    new Option('--concurrency <n>', 'checks run at once').default(4).argParser(positiveInt('--concurrency'));
+  const ack = () =>
+    new Option('--ack <check-id>', 'acknowledge an `ack` check without a prompt (CI); repeatable')
+      .argParser(collect)
+      .default([]);
+
+  program
+    .command('check')
+    .description("run a phase's pre-migration checklist (read-only); default: the next phase on the path")
+    .option('--phase <id>', 'the phase whose checklist to run')
+    .option('--junit <file>', 'also write a JUnit XML report (one test case per check)')
+    .addOption(concurrency())
+    .addOption(ack())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate check\n  $ gnr-migrate check --phase 4 --junit reports/checklist.xml\n  $ gnr-migrate check --json | jq \'.results[] | select(.status != "pass")\'',
+    )
+    .action(action(() => import('./commands/check.js')));
+
+  program
+    .command('phase <id>')
+    .description('apply one phase: checklist, backups, runbook, steps, verify; rolls back on failure')
+    .option('--dry-run', 'show exactly what would happen and change nothing (checks run for real)')
+    .option('--allow-deferred', 'allow a phase marked deferred (1 and 2 in the default plan)')
+    .option('--force', 'apply even though the previous phase on the path is not the current one')
+    .option('--resume', 're-run an interrupted run of this phase from its first unfinished step')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .option('--no-auto-rollback', 'on failure, record it but leave the rollback to you')
+    .addOption(concurrency())
+    .addOption(ack())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate phase 0 --dry-run\n  $ gnr-migrate phase 0 --yes\n  $ gnr-migrate phase 3 --env staging --var asgi_port=8082\n  $ gnr-migrate phase 4 --resume',
+    )
+    .action(action(() => import('./commands/phase.js')));
+
+  program
+    .command('rollback')
+    .description('roll back the current phase to its target, or walk back to --to one phase at a time')
+    .option('--to <id>', 'the phase to end at (e.g. 0); walks back through every phase after it')
+    .option('--dry-run', 'show the rollback plan and change nothing')
+    .option('--reason <text>', 'why, for the failure record (default: manual rollback)')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate rollback --dry-run\n  $ gnr-migrate rollback --reason "error rate above 5 %"\n  $ gnr-migrate rollback --to 0 --yes',
+    )
+    .action(action(() => import('./commands/rollback.js')));
+
+  const backup = program
+    .command('backup')
+    .description('backups by hand: list, create, verify, restore, prune')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate backup list\n  $ gnr-migrate backup create instance gnrcfg\n  $ gnr-migrate backup verify gnrcfg_20261122-101500\n  $ gnr-migrate backup restore gnrcfg_20261122-101500 --to /tmp/gnrcfg-copy\n  $ gnr-migrate backup prune --keep 3',
+    );
+  backup
+    .command('list')
+    .description('the backups: system, id, phase, files, bytes, age')
+    .action(action(() => import('./commands/backup-list.js')));
+  backup
+    .command('create [systems...]')
+    .description('back up systems of the plan now, outside any phase (default: every system)')
+    .action(action(() => import('./commands/backup-create.js')));
+  backup
+    .command('verify [id]')
+    .description(
+      're-hash every file of a backup (default: all) against its manifest; exit 1 on any difference',
+    )
+    .action(action(() => import('./commands/backup-verify.js')));
+  backup
+    .command('restore <id>')
+    .description(
+      "verify, snapshot the target, then make it exactly the backup (default target: the system's path)",
+    )
+    .option('--to <path>', 'restore into this path instead of the system path')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .action(action(() => import('./commands/backup-restore.js')));
+  backup
+    .command('prune')
+    .description('delete old backups, keeping the newest N per system and any the current rollback needs')
+    .requiredOption('--keep <n>', 'backups to keep per system', positiveInt('--keep'))
+    .option('--dry-run', 'say what would be deleted and delete nothing')
+    .action(action(() => import('./commands/backup-prune.js')));
+
+  const failures = program
+    .command('failures')
+    .description('the failure records under migration/failures/')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate failures\n  $ gnr-migrate failures show genropy-site_phase-4_20261122_101500',
+    )
+    .action(action(() => import('./commands/failures-list.js')));
+  failures
+    .command('list')
+    .description('one line per failure record, newest last')
+    .action(action(() => import('./commands/failures-list.js')));
+  failures
+    .command('show <id>')
+    .description('one failure record in full (id: the file name, with or without .json)')
+    .action(action(() => import('./commands/failures-show.js')));
+
+  program
+    .command('unlock')
+    .description('remove a stale lock (its holder is gone); --force removes any lock')
+    .option('--force', 'remove the lock even if its holder looks alive or is on another host')
+    .action(action(() => import('./commands/unlock.js')));
+
+  program
+    .command('gate')
+    .description('the CI gate before deploying a phase: plan, ledger, checklist, backups, runbook, metrics')
+    .option('--phase <id>', 'the phase being deployed (default: the current phase, else the next)')
+    .option('--metrics <file>', 'metrics of the new system (JSON or YAML) for the rollback triggers')
+    .option('--baseline <file>', 'metrics of the old system, for ratios and the parallel-run comparison')
+    .option('--deep', 're-hash every backup file (default: manifests and sizes)')
+    .option('--junit <file>', 'also write a JUnit XML report (one test case per gate item)')
+    .addOption(concurrency())
+    .addOption(ack())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate gate --phase 4 --junit reports/gate.xml\n  $ gnr-migrate gate --metrics new.json --baseline old.json --env production\n  $ gnr-migrate gate --deep --json',
+    )
+    .action(action(() => import('./commands/gate.js')));
 }
 
 function collect(value: string, previous: string[]): string[] {

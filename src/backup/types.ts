@@ -1,0 +1,93 @@
+import type { Clock } from '../core/clock.js';
+import type { Workspace } from '../core/workspace.js';
+import type { System } from '../plan/types.js';
+
+/**
+ * The backup contract the phase runner, rollback, gate and the `backup` commands share.
+ * Manifest shape: `manifest.ts` (a zod schema; its JSON Schema ships in dist/schemas/).
+ */
+
+export interface BackupInfo {
+  /** `<system>_<YYYYMMDD-HHMMSS>[-N]`, also the folder name under backups/. */
+  id: string;
+  system: string;
+  /** backups/<id>/ */
+  dir: string;
+  /** The source path that was backed up. */
+  source: string;
+  /** 'dir' or 'file' system. */
+  sourceType: 'dir' | 'file';
+  phase: number | null;
+  runId: string | null;
+  createdAt: string;
+  files: number;
+  bytes: number;
+  /** sha256 of manifest.json's bytes, for runbooks and gate. */
+  manifestHash: string;
+}
+
+export interface CreateBackupOptions {
+  ws: Workspace;
+  system: System;
+  phase: number | null;
+  runId: string | null;
+  clock?: Clock;
+  signal?: AbortSignal;
+}
+
+export interface SizeEstimate {
+  system: string;
+  source: string;
+  exists: boolean;
+  files: number;
+  bytes: number;
+  /** Where the backup would go: backups/<system>_<stamp>/ */
+  destination: string;
+}
+
+export type VerifyProblemKind =
+  | 'missing'
+  | 'extra'
+  | 'changed'
+  | 'mode'
+  | 'type'
+  | 'target'
+  | 'size'
+  | 'manifest';
+
+export interface VerifyProblem {
+  path: string;
+  kind: VerifyProblemKind;
+  detail: string;
+}
+
+export interface VerifyReport {
+  id: string;
+  ok: boolean;
+  deep: boolean;
+  files: number;
+  bytes: number;
+  problems: VerifyProblem[];
+}
+
+export interface RestoreOptions {
+  ws: Workspace;
+  id: string;
+  /** Default: the backup's source path. */
+  to?: string;
+  /** Snapshot the current target as a backup before replacing it (default true). */
+  snapshot?: boolean;
+  phase?: number | null;
+  runId?: string | null;
+  clock?: Clock;
+  signal?: AbortSignal;
+}
+
+export interface RestoreResult {
+  id: string;
+  target: string;
+  /** The backup of the target taken just before (absent when the target did not exist). */
+  snapshotId?: string;
+  files: number;
+  bytes: number;
+}
