@@ -18,7 +18,8 @@ export interface CliEnv {
   handleSignals(): void;
 }
 
-type Action = (ctx: CommandContext, ...args: unknown[]) => Promise<number>;
+/** A command module's entry: commander's positional arguments, then its options object. */
+type Action = (ctx: CommandContext, ...args: never[]) => Promise<number>;
 
 const exitCodesHelp = `
 Exit codes:
@@ -82,7 +83,10 @@ ${exitCodesHelp}`,
         commandLine: ['gnr-migrate', ...argv].join(' '),
       };
       const { run } = await load();
-      exitCode = await run(ctx, ...args.slice(0, -1));
+      exitCode = await (run as (ctx: CommandContext, ...rest: unknown[]) => Promise<number>)(
+        ctx,
+        ...args.slice(0, -1),
+      );
     };
 
   program

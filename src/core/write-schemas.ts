@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { failureRecordSchema } from '../ledger/failure.js';
 import { stateSchema } from '../ledger/schema.js';
 import { planJsonSchema } from '../plan/json-schema.js';
 
@@ -10,6 +11,7 @@ import { planJsonSchema } from '../plan/json-schema.js';
 export const shippedSchemas: Record<string, () => unknown> = {
   'plan.schema.json': planJsonSchema,
   'state.schema.json': () => z.toJSONSchema(stateSchema, { target: 'draft-2020-12', io: 'input' }),
+  'failure.schema.json': () => z.toJSONSchema(failureRecordSchema, { target: 'draft-2020-12', io: 'input' }),
 };
 
 const out = new URL('../schemas/', import.meta.url);

@@ -94,14 +94,24 @@ export function lastRun(state: State): Run | undefined {
 }
 
 /**
- * Runs that need settling: left `running` by a process that no longer holds the lock (killed),
- * or marked interrupted and not yet settled by a rollback or a resume.
+ * Runs that left the systems in a state a person must settle (by `rollback` or `phase --resume`):
+ * left `running` by a process that no longer holds the lock (killed), interrupted, or failed
+ * without a successful rollback. A run that failed before changing anything is settled at once.
  */
 export function unsettledRuns(state: State, liveHolder: { pid: number; host: string } | undefined): Run[] {
   return state.runs.filter((r) => {
-    if (r.settledBy) return false;
-    if (r.status === 'interrupted') return true;
+    if (r.settledBy || r.kind === 'backup') return false;
+    if (r.status === 'interrupted' || r.status === 'failed') return true;
     if (r.status !== 'running') return false;
     return !(liveHolder && liveHolder.pid === r.pid && liveHolder.host === r.host);
   });
+}
+
+/** The run that made `phase` current: the last succeeded phase run of it. */
+export function runThatApplied(state: State, phase: number): Run | undefined {
+  for (let i = state.runs.length - 1; i >= 0; i--) {
+    const r = state.runs[i]!;
+    if (r.kind === 'phase' && r.phase === phase && r.status === 'succeeded') return r;
+  }
+  return undefined;
 }

@@ -1,0 +1,146 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+
+/**
+ * One JUnit XML writer for every report the tool makes (`check --junit`, `gate --junit`), in
+ * the shape CI tools read (GitHub test reporters, GitLab `artifacts:reports:junit`, Jenkins):
+ * `<testsuites>` → `<testsuite>` → `<testcase>` with at most one of `<failure>`, `<error>`,
+ * `<skipped>`. The counts on each suite are computed here from the cases, so they always match.
+ */
+
+export interface JUnitOutcome {
+  message: string;
+  /** The `type` attribute: a short class of the outcome (`timeout`, `stale-lock`). */
+  type?: string;
+  /** Longer text: output tail, problems, issues. */
+  body?: string;
+}
+
+export interface JUnitCase {
+  name: string;
+  classname: string;
+  timeMs?: number;
+  /** The assertion did not hold. */
+  failure?: JUnitOutcome;
+  /** It could not be evaluated because something broke (not the same as failing). */
+  error?: JUnitOutcome;
+  skipped?: { message: string };
+  systemOut?: string;
+}
+
+export interface JUnitSuite {
+  name: string;
+  timestamp?: string;
+  hostname?: string;
+  timeMs?: number;
+  properties?: Record<string, string>;
+  cases: JUnitCase[];
+}
+
+export function renderJUnit(suites: JUnitSuite[], name: string): string {
+  const total = { tests: 0, failures: 0, errors: 0, skipped: 0, timeMs: 0 };
+  const body = suites.map((suite) => {
+    const counts = countCases(suite.cases);
+    const timeMs = suite.timeMs ?? suite.cases.reduce((sum, c) => sum + (c.timeMs ?? 0), 0);
+    total.tests += counts.tests;
+    total.failures += counts.failures;
+    total.errors += counts.errors;
+    total.skipped += counts.skipped;
+    total.timeMs += timeMs;
+    const attrs = attributes({
+      name: suite.name,
+      tests: counts.tests,
+      failures: counts.failures,
+      errors: counts.errors,
+      skipped: counts.skipped,
+      time: seconds(timeMs),
+      timestamp: suite.timestamp,
+      hostname: suite.hostname,
+    });
+    const props = Object.entries(suite.properties ?? {});
+    const propsXml = props.length
+      ? `    <properties>\n${props.map(([k, v]) => `      <property${attributes({ name: k, value: v })}/>`).join('\n')}\n    </properties>\n`
+      : '';
+    return `  <testsuite${attrs}>\n${propsXml}${suite.cases.map(renderCase).join('')}  </testsuite>\n`;
+  });
+  const rootAttrs = attributes({
+    name,
+    tests: total.tests,
+    failures: total.failures,
+    errors: total.errors,
+    skipped: total.skipped,
+    time: seconds(total.timeMs),
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites${rootAttrs}>\n${body.join('')}</testsuites>\n`;
+}
+
+/** Writes the report atomically (a CI upload never picks up half a file), creating its folder. */
+export async function writeJUnit(file: string, suites: JUnitSuite[], name: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(file, renderJUnit(suites, name));
+}
+
+export function countCases(cases: readonly JUnitCase[]): {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+} {
+  return {
+    tests: cases.length,
+    failures: cases.filter((c) => c.failure).length,
+    errors: cases.filter((c) => !c.failure && c.error).length,
+    skipped: cases.filter((c) => !c.failure && !c.error && c.skipped).length,
+  };
+}
+
+function renderCase(c: JUnitCase): string {
+  const attrs = attributes({ name: c.name, classname: c.classname, time: seconds(c.timeMs ?? 0) });
+  const inner: string[] = [];
+  // One outcome per case, in order of severity: readers count a case once.
+  if (c.failure) inner.push(outcome('failure', c.failure));
+  else if (c.error) inner.push(outcome('error', c.error));
+  else if (c.skipped) inner.push(`      <skipped${attributes({ message: c.skipped.message })}/>\n`);
+  if (c.systemOut) inner.push(`      <system-out>${text(c.systemOut)}</system-out>\n`);
+  if (inner.length === 0) return `    <testcase${attrs}/>\n`;
+  return `    <testcase${attrs}>\n${inner.join('')}    </testcase>\n`;
+}
+
+function outcome(tag: 'failure' | 'error', o: JUnitOutcome): string {
+  const attrs = attributes({ message: o.message, type: o.type });
+  return o.body ? `      <${tag}${attrs}>${text(o.body)}</${tag}>\n` : `      <${tag}${attrs}/>\n`;
+}
+
+function seconds(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+function attributes(values: Record<string, string | number | undefined>): string {
+  return Object.entries(values)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}="${attr(String(v))}"`)
+    .join('');
+}
+
+/** Characters XML 1.0 cannot hold at all (control bytes, lone surrogates) are dropped. */
+const invalidXml = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+// ANSI colour codes would arrive as garbage in a CI report.
+const ansi = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+export function text(s: string): string {
+  return s
+    .replace(ansi, '')
+    .replace(invalidXml, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+export function attr(s: string): string {
+  return text(s)
+    .replace(/"/g, '&quot;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
+}

@@ -1,0 +1,118 @@
+import type { Clock } from '../core/clock.js';
+import { currentHost, currentUser } from '../core/host.js';
+import type { Workspace } from '../core/workspace.js';
+import { acquireLock, describeHolder, type HeldLock } from '../ledger/lock.js';
+import { newRunId } from '../ledger/run-id.js';
+import type { Run, StepRecord } from '../ledger/schema.js';
+import { Ledger, unsettledRuns } from '../ledger/state.js';
+import type { Output } from '../ui/output.js';
+
+/**
+ * One command's hold on the workspace: the lock, the ledger, and the run record it writes
+ * through at every change. Dead runs found on taking the lock are marked interrupted first.
+ */
+export class RunSession {
+  private constructor(
+    readonly ws: Workspace,
+    readonly ledger: Ledger,
+    readonly lock: HeldLock,
+    readonly clock: Clock,
+  ) {}
+
+  static async open(ws: Workspace, command: string, clock: Clock, out: Output): Promise<RunSession> {
+    const lock = await acquireLock(ws, {
+      command,
+      user: currentUser(),
+      onTakeover: (prev) => out.warn(`took over a stale lock: ${describeHolder(prev)} is gone`),
+    });
+    try {
+      const ledger = await Ledger.open(ws);
+      const dead = unsettledRuns(ledger.snapshot, lock.info).filter((r) => r.status === 'running');
+      if (dead.length > 0) {
+        await ledger.update((state) => {
+          for (const run of state.runs) {
+            if (!dead.some((d) => d.id === run.id)) continue;
+            run.status = 'interrupted';
+            run.endedAt ??= clock.now().toISOString();
+            for (const step of run.steps) if (step.status === 'running') step.status = 'interrupted';
+          }
+        });
+        for (const d of dead)
+          out.warn(`run ${d.id} (${d.kind} ${d.phase ?? ''}) was cut off and is now marked interrupted`);
+      }
+      return new RunSession(ws, ledger, lock, clock);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  get state() {
+    return this.ledger.snapshot;
+  }
+
+  now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  async startRun(
+    fields: Pick<Run, 'kind' | 'phase' | 'from' | 'to'> & Partial<Run> & { command: string },
+  ): Promise<Run> {
+    const at = this.clock.now();
+    const run: Run = {
+      id: newRunId(fields.kind, fields.phase, at),
+      status: 'running',
+      startedAt: at.toISOString(),
+      host: currentHost(),
+      user: currentUser(),
+      pid: process.pid,
+      steps: [],
+      backups: [],
+      snapshots: [],
+      acks: [],
+      ...fields,
+    };
+    await this.ledger.update((state) => {
+      state.runs.push(run);
+    });
+    return this.ledger.run(run.id)!;
+  }
+
+  async updateRun(id: string, mutate: (run: Run) => void): Promise<void> {
+    await this.ledger.updateRun(id, (run) => mutate(run));
+  }
+
+  /** Records a step as started; returns its index in the run's steps. */
+  async stepStarted(runId: string, record: Omit<StepRecord, 'status' | 'startedAt'>): Promise<number> {
+    let index = -1;
+    await this.ledger.updateRun(runId, (run) => {
+      index = run.steps.push({ ...record, status: 'running', startedAt: this.now() }) - 1;
+    });
+    return index;
+  }
+
+  async stepEnded(
+    runId: string,
+    index: number,
+    fields: Partial<StepRecord> & Pick<StepRecord, 'status'>,
+  ): Promise<void> {
+    await this.ledger.updateRun(runId, (run) => {
+      const step = run.steps[index];
+      if (!step) return;
+      Object.assign(step, fields);
+      step.endedAt = this.now();
+      step.durationMs ??= new Date(step.endedAt).getTime() - new Date(step.startedAt).getTime();
+    });
+  }
+
+  async endRun(id: string, fields: Partial<Run> & Pick<Run, 'status'>): Promise<void> {
+    await this.ledger.updateRun(id, (run) => {
+      Object.assign(run, fields);
+      run.endedAt = this.now();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.lock.release();
+  }
+}

@@ -1,0 +1,285 @@
+import { join } from 'node:path';
+import { createBackup, readBackup, restoreBackup, verifyBackup } from '../backup/index.js';
+import type { BackupInfo } from '../backup/types.js';
+import { runChecklist } from '../checklists/index.js';
+import type { CheckResult } from '../checklists/types.js';
+import { InterruptedError } from '../core/errors.js';
+import type { ProcessRunner } from '../core/process.js';
+import type { RollbackOutcome } from '../ledger/failure.js';
+import type { Run } from '../ledger/schema.js';
+import type { StageReporter } from '../phases/reporter.js';
+import type { RunSession } from '../phases/session.js';
+import { runRecordedCommand } from '../phases/steps.js';
+import { findPhase, type Phase, type Plan } from '../plan/types.js';
+
+export interface RollbackDeps {
+  session: RunSession;
+  plan: Plan;
+  runner: ProcessRunner;
+  processEnv: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  reporter: StageReporter;
+  concurrency: number;
+}
+
+export interface RollbackRequest {
+  phase: Phase;
+  /** The phase run whose effects are undone (its completed steps and its backups). */
+  source: Run;
+  /** Where the ledger's current phase ends up. */
+  target: number | null;
+  reason: string;
+}
+
+export interface RollbackResult {
+  ok: boolean;
+  runId: string;
+  outcome: RollbackOutcome;
+  /** Why a person is needed, when !ok. */
+  problem?: string;
+}
+
+/**
+ * Rolls back one phase run (DESIGN §4 `rollback`): verify the backups to restore (before
+ * changing anything: a damaged backup stops here, nothing half-restored), snapshot the
+ * current systems, undo the completed steps newest first, run the rollback steps, restore,
+ * then run the target phase's verify checks. Every undo and rollback step runs even if an
+ * earlier one failed: each reverts something of its own, and the restore still puts the files
+ * back; any failure makes the outcome `failed` (exit 3).
+ */
+export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Promise<RollbackResult> {
+  const { session, plan, reporter } = deps;
+  const { phase, source } = req;
+  const ws = session.ws;
+  const run = await session.startRun({
+    kind: 'rollback',
+    phase: phase.id,
+    from: session.state.current,
+    to: req.target,
+    command: session.lock.info.command,
+    reason: req.reason,
+    planHash: plan.hash,
+  });
+  const logDir = join(ws.logsDir, run.id);
+  const outcome: RollbackOutcome = {
+    attempted: true,
+    outcome: 'failed',
+    to: req.target,
+    runId: run.id,
+    reason: req.reason,
+    restored: [],
+    snapshots: [],
+    undone: [],
+    errors: [],
+    verify: [],
+  };
+  const interrupted = () => {
+    const sig = deps.signal.aborted
+      ? ((deps.signal.reason as Error | undefined)?.message as 'SIGINT' | 'SIGTERM')
+      : undefined;
+    return sig === 'SIGINT' || sig === 'SIGTERM' ? sig : undefined;
+  };
+  const stopIfInterrupted = async () => {
+    const sig = interrupted();
+    if (!sig) return;
+    await session.endRun(run.id, { status: 'interrupted' });
+    throw new InterruptedError(
+      sig,
+      `rollback of phase ${phase.id} interrupted by ${sig}; run \`gnr-migrate rollback\` again to finish it`,
+    );
+  };
+
+  // 1. The backups to restore, verified before anything changes.
+  const toRestore: BackupInfo[] = [];
+  reporter.stage('Verify the backups to restore');
+  for (const id of source.backups) {
+    const info = await readBackup(ws, id).catch(() => undefined);
+    if (!info) {
+      outcome.errors.push(`backup ${id} recorded by run ${source.id} is missing from ${ws.backupsDir}`);
+      continue;
+    }
+    if (phase.rollback.restore.includes(info.system)) toRestore.push(info);
+  }
+  for (const b of toRestore) {
+    reporter.start(b.id, `verify ${b.id}`);
+    const report = await verifyBackup(ws, b.id, { deep: true });
+    if (!report.ok) {
+      const first = report.problems
+        .slice(0, 5)
+        .map((p) => `${p.kind} ${p.path}${p.detail ? ` (${p.detail})` : ''}`);
+      outcome.errors.push(
+        `backup ${b.id} failed verification: ${first.join('; ')}${report.problems.length > 5 ? ` and ${report.problems.length - 5} more` : ''}`,
+      );
+      reporter.end(b.id, 'fail', first[0]);
+    } else reporter.end(b.id, 'pass', `${report.files} files`);
+  }
+  if (outcome.errors.length > 0) {
+    outcome.outcome = 'failed';
+    await session.endRun(run.id, { status: 'failed', exitCode: 3 });
+    return {
+      ok: false,
+      runId: run.id,
+      outcome,
+      problem: `${outcome.errors.join('\n')}\nNothing was changed.`,
+    };
+  }
+
+  // 2. Snapshot what is there now, so this rollback can itself be undone.
+  reporter.stage('Snapshot the current systems');
+  for (const name of phase.backup) {
+    const system = plan.systems[name];
+    if (!system) continue;
+    reporter.start(`snapshot-${name}`, `snapshot ${name}`);
+    const index = await session.stepStarted(run.id, { id: name, stage: 'snapshot' });
+    try {
+      const snap = await createBackup({
+        ws,
+        system,
+        phase: phase.id,
+        runId: run.id,
+        clock: session.clock,
+        signal: deps.signal,
+      });
+      outcome.snapshots.push(snap.id);
+      await session.updateRun(run.id, (r) => {
+        r.snapshots.push(snap.id);
+      });
+      await session.stepEnded(run.id, index, { status: 'succeeded', message: snap.id });
+      reporter.end(`snapshot-${name}`, 'pass', snap.id);
+    } catch (err) {
+      await stopIfInterrupted();
+      // A system that does not exist now has nothing to snapshot; the restore recreates it.
+      const message = (err as Error).message;
+      await session.stepEnded(run.id, index, { status: 'skipped', message });
+      reporter.end(`snapshot-${name}`, 'skipped', message);
+    }
+  }
+  await stopIfInterrupted();
+
+  // 3. Undo of the completed steps, newest first; 4. the rollback steps.
+  const recordDeps = {
+    session,
+    runId: run.id,
+    runner: deps.runner,
+    logDir,
+    signal: deps.signal,
+  };
+  const completed = source.steps
+    .filter((s) => s.stage === 'step' && s.status === 'succeeded')
+    .map((s) => s.id);
+  const undos = [...phase.steps].reverse().filter((s) => s.undo && completed.includes(s.id));
+  if (undos.length > 0) reporter.stage('Undo the completed steps, newest first');
+  for (const step of undos) {
+    reporter.start(`undo-${step.id}`, `undo ${step.id}`);
+    const r = await runRecordedCommand(
+      { ...recordDeps, onLine: (l) => reporter.output(`undo-${step.id}`, l) },
+      { id: step.id, stage: 'undo', command: step.undo! },
+    );
+    await stopIfInterrupted();
+    if (r.ok) outcome.undone.push(step.id);
+    else outcome.errors.push(`undo of ${step.id} failed: ${r.message} (log ${r.log})`);
+    reporter.end(`undo-${step.id}`, r.ok ? 'pass' : 'fail', r.message);
+  }
+  if (phase.rollback.steps.length > 0) reporter.stage('Rollback steps');
+  for (const step of phase.rollback.steps) {
+    reporter.start(`rollback-${step.id}`, step.title);
+    const r = await runRecordedCommand(
+      { ...recordDeps, onLine: (l) => reporter.output(`rollback-${step.id}`, l) },
+      { id: step.id, stage: 'rollback', command: step },
+    );
+    await stopIfInterrupted();
+    if (!r.ok) outcome.errors.push(`rollback step ${step.id} failed: ${r.message} (log ${r.log})`);
+    reporter.end(`rollback-${step.id}`, r.ok ? 'pass' : 'fail', r.message);
+  }
+
+  // 5. Restore.
+  if (toRestore.length > 0) reporter.stage('Restore the backups');
+  for (const b of toRestore) {
+    reporter.start(`restore-${b.id}`, `restore ${b.system} from ${b.id}`);
+    const index = await session.stepStarted(run.id, { id: b.id, stage: 'restore' });
+    try {
+      await restoreBackup({
+        ws,
+        id: b.id,
+        snapshot: false,
+        phase: phase.id,
+        runId: run.id,
+        clock: session.clock,
+        signal: deps.signal,
+      });
+      outcome.restored.push(b.id);
+      await session.stepEnded(run.id, index, { status: 'succeeded', message: `${b.source} restored` });
+      reporter.end(`restore-${b.id}`, 'pass', b.source);
+    } catch (err) {
+      await session.stepEnded(run.id, index, { status: 'failed', message: (err as Error).message });
+      await stopIfInterrupted();
+      outcome.errors.push(`restore of ${b.id} failed: ${(err as Error).message}`);
+      reporter.end(`restore-${b.id}`, 'fail', (err as Error).message);
+    }
+  }
+
+  // 6. The target phase's verify checks.
+  const target = req.target === null ? undefined : findPhase(plan, req.target);
+  if (target && target.verify.length > 0) {
+    reporter.stage(`Verify phase ${target.id}`);
+    const outcomeChecks = await runChecklist(
+      target.verify,
+      {
+        ws,
+        plan,
+        phase: target,
+        state: session.state,
+        mode: 'verify',
+        runner: deps.runner,
+        clock: session.clock,
+        processEnv: deps.processEnv,
+        signal: deps.signal,
+        logDir,
+        acks: new Set(),
+      },
+      {
+        concurrency: deps.concurrency,
+        onStart: (c) => reporter.start(`verify-${c.id}`, c.title),
+        onResult: (c, res) => reporter.end(`verify-${c.id}`, res.status, res.reason),
+      },
+    );
+    await stopIfInterrupted();
+    outcome.verify = outcomeChecks.blocking.map(toFailingCheck);
+    for (const b of outcomeChecks.blocking) outcome.errors.push(`verify ${b.id}: ${b.reason}`);
+  }
+
+  const ok = outcome.errors.length === 0;
+  outcome.outcome = ok ? 'succeeded' : 'failed';
+  await session.ledger.update((state) => {
+    const r = state.runs.find((x) => x.id === run.id)!;
+    r.status = ok ? 'succeeded' : 'failed';
+    r.endedAt = session.now();
+    r.exitCode = ok ? 0 : 3;
+    if (ok) {
+      state.current = req.target;
+      const src = state.runs.find((x) => x.id === source.id);
+      if (src) {
+        src.settledBy = run.id;
+        if (src.status !== 'rolled-back') src.status = 'rolled-back';
+      }
+      // Earlier failed attempts at this same rollback are settled by this one.
+      for (const x of state.runs) {
+        if (
+          x.kind === 'rollback' &&
+          x.phase === phase.id &&
+          x.status === 'failed' &&
+          !x.settledBy &&
+          x.id !== run.id
+        )
+          x.settledBy = run.id;
+      }
+    }
+  });
+  return ok
+    ? { ok, runId: run.id, outcome }
+    : { ok, runId: run.id, outcome, problem: outcome.errors.join('\n') };
+}
+
+export function toFailingCheck(r: CheckResult) {
+  return { id: r.id, kind: r.kind, status: r.status, message: r.reason, ...(r.log ? { log: r.log } : {}) };
+}
