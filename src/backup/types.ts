@@ -24,6 +24,12 @@ export interface BackupInfo {
   bytes: number;
   /** sha256 of manifest.json's bytes, for runbooks and gate. */
   manifestHash: string;
+  /** The backup unchanged files were hard-linked from (incremental), null for a full copy. */
+  previous?: string | null;
+  /** Files hard-linked from `previous` rather than copied. */
+  linkedFiles?: number;
+  /** Set when manifest.json cannot be read or is invalid: the backup cannot be restored. */
+  damaged?: string;
 }
 
 export interface CreateBackupOptions {
@@ -43,6 +49,11 @@ export interface SizeEstimate {
   bytes: number;
   /** Where the backup would go: backups/<system>_<stamp>/ */
   destination: string;
+  /** Of `files`/`bytes`, what would be hard-linked from the previous backup (no new space). */
+  unchangedFiles?: number;
+  unchangedBytes?: number;
+  /** Entries that would not be kept (sockets, FIFOs...). */
+  skipped?: number;
 }
 
 export type VerifyProblemKind =

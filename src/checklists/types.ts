@@ -1,3 +1,4 @@
+import type { SizeEstimate } from '../backup/types.js';
 import type { Clock } from '../core/clock.js';
 import type { ProcessRunner } from '../core/process.js';
 import type { Workspace } from '../core/workspace.js';
@@ -63,6 +64,19 @@ export interface ChecklistContext {
   /** For `confirm` mode: the backups this run made (ids) and its runbook path. */
   runBackups?: string[];
   runbookPath?: string;
+  /**
+   * `ack` answers collected before the checklist ran (see `askAcks`): asking while a live
+   * progress view draws would garble the terminal, so callers ask first and pass the answers.
+   */
+  answers?: ReadonlyMap<string, AckAnswer>;
+  /** Shared size estimates of systems (disk_space and the dry-run's backup sizing walk once). */
+  sizes?: Map<string, Promise<SizeEstimate>>;
+}
+
+export interface AckAnswer {
+  yes: boolean;
+  by: string;
+  at: string;
 }
 
 export interface ChecklistOptions {

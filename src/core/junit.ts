@@ -31,7 +31,8 @@ export interface JUnitCase {
 
 export interface JUnitSuite {
   name: string;
-  timestamp?: string;
+  /** When it ran; written as the JUnit schema's local `xs:dateTime` (UTC, no zone suffix). */
+  timestamp?: Date;
   hostname?: string;
   timeMs?: number;
   properties?: Record<string, string>;
@@ -55,7 +56,7 @@ export function renderJUnit(suites: JUnitSuite[], name: string): string {
       errors: counts.errors,
       skipped: counts.skipped,
       time: seconds(timeMs),
-      timestamp: suite.timestamp,
+      timestamp: suite.timestamp?.toISOString().replace(/\.\d+Z$/, ''),
       hostname: suite.hostname,
     });
     const props = Object.entries(suite.properties ?? {});
@@ -140,6 +141,7 @@ export function text(s: string): string {
 export function attr(s: string): string {
   return text(s)
     .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
     .replace(/\n/g, '&#10;')
     .replace(/\r/g, '&#13;')
     .replace(/\t/g, '&#9;');

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { manifestJsonSchema } from '../backup/manifest.js';
 import { failureRecordSchema } from '../ledger/failure.js';
 import { stateSchema } from '../ledger/schema.js';
 import { planJsonSchema } from '../plan/json-schema.js';
@@ -9,6 +10,7 @@ import { planJsonSchema } from '../plan/json-schema.js';
  * the zod schemas. Other data shapes (backup manifest, failure record) register here too.
  */
 export const shippedSchemas: Record<string, () => unknown> = {
+  'manifest.schema.json': manifestJsonSchema,
   'plan.schema.json': planJsonSchema,
   'state.schema.json': () => z.toJSONSchema(stateSchema, { target: 'draft-2020-12', io: 'input' }),
   'failure.schema.json': () => z.toJSONSchema(failureRecordSchema, { target: 'draft-2020-12', io: 'input' }),

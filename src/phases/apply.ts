@@ -114,7 +114,7 @@ export async function applyPhase(
   id: number,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
-  const { plan, out, reporter } = deps;
+  const { plan, out } = deps;
   const phase = findPhase(plan, id);
   if (!phase) {
     throw new InputError(

@@ -1,0 +1,202 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncDir } from '../core/atomic.js';
+import { systemClock } from '../core/clock.js';
+import { FailedError } from '../core/errors.js';
+import { toolVersion } from '../core/version.js';
+import type { Workspace } from '../core/workspace.js';
+import { cleanTemporaries } from './clean.js';
+import type { FileTask } from './file-ops.js';
+import { assertSystemName, backupDir, backupIdFor, tmpName, under } from './layout.js';
+import { type Manifest, type ManifestEntry, serializeManifest } from './manifest.js';
+import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
+import { runFileTasks } from './pool.js';
+import { findPrevious, type Previous, unchanged } from './previous.js';
+import { removeTree } from './remove.js';
+import { type SourceScan, scanSource, sourcePath } from './source.js';
+import { infoFromHeader, sha256 } from './store.js';
+import type { BackupInfo, CreateBackupOptions } from './types.js';
+import type { WalkEntry } from './walk.js';
+
+/**
+ * One backup of one system: `backups/<system>_<stamp>/` with data/ and manifest.json, built in
+ * `backups/.tmp-<pid>-<id>/` and renamed into place, so it exists whole or not at all. Files
+ * equal (size, mtime, mode, owner) to the previous backup's are hard-linked from it; the rest
+ * are copied and hashed in one read.
+ */
+export async function createBackup(opts: CreateBackupOptions): Promise<BackupInfo> {
+  const { ws, system, signal } = opts;
+  const clock = opts.clock ?? systemClock;
+  assertSystemName(system.name);
+  await mkdir(ws.backupsDir, { recursive: true });
+  await cleanTemporaries(ws);
+  const scan = await scanSource(ws, system, signal);
+  if (!scan) {
+    throw new FailedError(
+      `system ${system.name}: ${sourcePath(ws, system)} does not exist, so there is nothing to back up ` +
+        '(check the plan path and its vars)',
+    );
+  }
+  const createdAt = clock.now();
+  const id = freeId(ws, system.name, createdAt);
+  const tmp = join(ws.backupsDir, tmpName(id));
+  mkdirSync(tmp);
+  try {
+    const previous = await findPrevious(ws, system.name, scan.source, scan.sourceType);
+    const manifest = await fillData(join(tmp, 'data'), scan, previous, signal);
+    const header = {
+      version: 1 as const,
+      id,
+      system: system.name,
+      source: scan.source,
+      sourceType: scan.sourceType,
+      phase: opts.phase,
+      runId: opts.runId,
+      toolVersion: toolVersion(),
+      createdAt: createdAt.toISOString(),
+      excludes: [...system.exclude],
+      ...(scan.sourceType === 'dir' ? { root: attrsOf(scan.root) } : {}),
+      previous: previous?.id ?? null,
+      skipped: [
+        ...scan.skipped,
+        ...manifest.vanished.map((path) => ({ path, reason: 'vanished during the copy' })),
+      ],
+      hardLinks: scan.entries.filter((e) => e.type === 'file' && e.nlink > 1).length,
+      totals: manifest.totals,
+    };
+    const { finalId, hash } = await publish(ws, tmp, { ...header, entries: manifest.entries });
+    return infoFromHeader(ws, { ...header, id: finalId }, hash);
+  } catch (err) {
+    await removeTree(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** The first `<system>_<stamp>[-N]` not taken. */
+export function freeId(ws: Workspace, system: string, at: Date): string {
+  for (let seq = 1; ; seq++) {
+    const id = backupIdFor(system, at, seq);
+    if (!existsSync(backupDir(ws, id)) && !existsSync(join(ws.backupsDir, tmpName(id)))) return id;
+  }
+}
+
+async function fillData(
+  data: string,
+  scan: SourceScan,
+  previous: Previous | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ entries: ManifestEntry[]; totals: Manifest['totals']; vanished: string[] }> {
+  mkdirSync(data, 0o700);
+  const dirs = scan.entries.filter((e) => e.type === 'dir');
+  makeDirs(data, dirs);
+
+  const files = scan.entries.filter((e) => e.type === 'file');
+  const src = (e: WalkEntry) => (scan.sourceType === 'file' ? scan.source : under(scan.source, e.path));
+  const tasks: FileTask[] = files.map((e) => {
+    const copy = {
+      src: src(e),
+      dst: under(data, e.path),
+      mode: e.mode,
+      mtimeMs: e.mtimeMs,
+      uid: e.uid,
+      gid: e.gid,
+    };
+    const prev = previous?.files.get(e.path);
+    return unchanged(prev, e) && previous
+      ? { op: 'link', from: under(join(previous.dir, 'data'), e.path), ...copy }
+      : { op: 'copy', ...copy };
+  });
+  const results = await runFileTasks(tasks, {
+    ...(signal ? { signal } : {}),
+    sizes: files.map((f) => f.size),
+  });
+
+  const hashes = new Map<string, { sha256: string; size: number }>();
+  const vanished: string[] = [];
+  const failed: string[] = [];
+  let linkedFiles = 0;
+  let linkedBytes = 0;
+  results.forEach((r, i) => {
+    const e = files[i]!;
+    if (r.error) {
+      if (r.error.code === 'ENOENT') vanished.push(e.path);
+      else failed.push(`${e.path}: ${r.error.message}`);
+    } else if (r.linked) {
+      linkedFiles++;
+      linkedBytes += e.size;
+      hashes.set(e.path, { sha256: previous!.files.get(e.path)!.sha256, size: e.size });
+    } else hashes.set(e.path, { sha256: r.sha256!, size: r.size! });
+  });
+  if (failed.length > 0)
+    throw new FailedError(
+      `cannot back up ${scan.source}: ${failed.length} file(s) could not be copied:\n  ${failed.slice(0, 10).join('\n  ')}` +
+        (failed.length > 10 ? `\n  and ${failed.length - 10} more` : ''),
+    );
+
+  makeSymlinks(
+    data,
+    scan.entries.filter((e): e is WalkEntry & { target: string } => e.type === 'symlink'),
+  );
+  applyDirAttrs(data, dirs, scan.sourceType === 'dir' ? attrsOf(scan.root) : undefined);
+
+  const entries: ManifestEntry[] = [];
+  let bytes = 0;
+  for (const e of scan.entries) {
+    const common = { path: e.path, mode: e.mode, mtimeMs: e.mtimeMs, uid: e.uid, gid: e.gid };
+    if (e.type === 'file') {
+      const h = hashes.get(e.path);
+      if (!h) continue;
+      // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
+      bytes += h.size;
+      entries.push({ ...common, type: 'file', size: h.size, sha256: h.sha256 });
+    } else if (e.type === 'dir') entries.push({ ...common, type: 'dir' });
+    else entries.push({ ...common, type: 'symlink', target: e.target! });
+  }
+  return {
+    entries,
+    vanished,
+    totals: {
+      files: hashes.size,
+      dirs: dirs.length,
+      symlinks: entries.length - hashes.size - dirs.length,
+      bytes,
+      linkedFiles,
+      linkedBytes,
+    },
+  };
+}
+
+/**
+ * Writes the manifest (fsynced) and renames the folder into place. Another process that took
+ * the same id meanwhile (none should: the workspace lock) bumps ours to the next `-N`.
+ */
+async function publish(
+  ws: Workspace,
+  tmp: string,
+  manifest: Manifest,
+): Promise<{ finalId: string; hash: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const text = serializeManifest(manifest);
+    const fd = openSync(join(tmp, 'manifest.json'), 'w', 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      await rename(tmp, backupDir(ws, manifest.id));
+      await fsyncDir(ws.backupsDir);
+      return { finalId: manifest.id, hash: sha256(Buffer.from(text)) };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 20) throw err;
+      manifest = { ...manifest, id: freeId(ws, manifest.system, new Date(manifest.createdAt)) };
+    }
+  }
+}
+
+function attrsOf(st: { mode: number; mtimeMs: number; uid: number; gid: number }) {
+  return { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, uid: st.uid, gid: st.gid };
+}

@@ -1,0 +1,16 @@
+/**
+ * The backup engine (DESIGN §7): what phases, rollback, gate and the `backup` commands use.
+ * Layout: layout.ts (names), manifest.ts (the manifest), create.ts, verify.ts, restore.ts with
+ * swap.ts (crash-safe replace), prune.ts, clean.ts (leftovers of killed runs).
+ */
+export { cleanTemporaries } from './clean.js';
+export { createBackup } from './create.js';
+export { estimateBackup } from './estimate.js';
+export { parseBackupId } from './layout.js';
+export { manifestJsonSchema } from './manifest.js';
+export { protectedBackups } from './protect.js';
+export { type PruneOptions, type PruneResult, pruneBackups } from './prune.js';
+export { RestoreRefusedError, restoreBackup } from './restore.js';
+export { listBackups, readBackup } from './store.js';
+export * from './types.js';
+export { verifyBackup } from './verify.js';

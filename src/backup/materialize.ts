@@ -1,0 +1,55 @@
+import { chmodSync, chownSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
+import { under } from './layout.js';
+
+/**
+ * Building a tree from entries, shared by backup (into data/) and restore (beside the target):
+ * folders first (owner-only, so we can fill them), then files (by the pool), then symlinks,
+ * then folder modes and times deepest first — writing into a folder changes its mtime, so a
+ * folder's time is set only once nothing more goes into it.
+ */
+
+export interface Attrs {
+  mode: number;
+  mtimeMs: number;
+  uid?: number | undefined;
+  gid?: number | undefined;
+}
+
+const myUid = process.getuid?.() ?? -1;
+const myGid = process.getgid?.() ?? -1;
+
+/** Only root can give files away; anyone else keeps their own ownership. */
+function ownerChange(a: Attrs): [number, number] | undefined {
+  if (myUid !== 0 || a.uid === undefined || a.gid === undefined) return undefined;
+  return a.uid === myUid && a.gid === myGid ? undefined : [a.uid, a.gid];
+}
+
+export function makeDirs(root: string, dirs: Array<{ path: string }>): void {
+  for (const d of dirs) mkdirSync(under(root, d.path), 0o700);
+}
+
+export function makeSymlinks(root: string, links: Array<Attrs & { path: string; target: string }>): void {
+  for (const l of links) {
+    const p = under(root, l.path);
+    // Verbatim: relative stays relative, absolute stays absolute, dangling stays dangling.
+    symlinkSync(l.target, p);
+    const own = ownerChange(l);
+    if (own) lchownSync(p, own[0], own[1]);
+    const t = l.mtimeMs / 1000;
+    lutimesSync(p, t, t);
+  }
+}
+
+/** `dirs` in parent-before-child order; applied in reverse, then the root itself. */
+export function applyDirAttrs(root: string, dirs: Array<Attrs & { path: string }>, rootAttrs?: Attrs): void {
+  for (let i = dirs.length - 1; i >= 0; i--) setAttrs(under(root, dirs[i]!.path), dirs[i]!);
+  if (rootAttrs) setAttrs(root, rootAttrs);
+}
+
+export function setAttrs(path: string, a: Attrs): void {
+  const own = ownerChange(a);
+  if (own) chownSync(path, own[0], own[1]);
+  chmodSync(path, a.mode);
+  const t = a.mtimeMs / 1000;
+  utimesSync(path, t, t);
+}

@@ -1,0 +1,170 @@
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { InputError, NeedsPersonError } from '../core/errors.js';
+import type { Workspace } from '../core/workspace.js';
+import { createBackup } from './create.js';
+import type { CopyTask } from './file-ops.js';
+import { dataDir, under } from './layout.js';
+import type { FileEntry, Manifest } from './manifest.js';
+import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
+import { runFileTasks } from './pool.js';
+import { readBackup, readManifest } from './store.js';
+import { abandonSwap, beginSwap, completeSwap } from './swap.js';
+import type { RestoreOptions, RestoreResult, VerifyProblem, VerifyReport } from './types.js';
+import { checkTree } from './verify.js';
+
+/** Exit 3: the backup did not verify, so nothing was restored; `report` says what is wrong. */
+export class RestoreRefusedError extends NeedsPersonError {
+  readonly report: VerifyReport;
+  constructor(report: VerifyReport) {
+    const shown = report.problems.slice(0, 10).map((p) => `  ${p.kind} ${p.path}: ${p.detail}`);
+    const more = report.problems.length > 10 ? `\n  and ${report.problems.length - 10} more` : '';
+    super(
+      `backup ${report.id} does not verify, so it was not restored and the target was not touched:\n${shown.join('\n')}${more}\n` +
+        `Restore an older backup of the system (\`gnr-migrate backup list\`), or repair this one by hand.`,
+    );
+    this.report = report;
+  }
+}
+
+/**
+ * Makes a target exactly a backup: checks the backup (structure first, then every file's hash
+ * while copying it — each byte read once), builds the tree beside the target, snapshots the
+ * target as a backup, then swaps (swap.ts). A backup that fails any check is refused, exit 3,
+ * with the target untouched. It copies: backup files are never hard-linked into the live tree,
+ * where an in-place edit would change the backup too.
+ */
+export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
+  const { ws, id, signal } = opts;
+  await readBackup(ws, id);
+  const read = await readManifest(ws, id);
+  const refuse = (problems: VerifyProblem[]) =>
+    new RestoreRefusedError({ id, ok: false, deep: true, files: 0, bytes: 0, problems });
+  if (!read.ok)
+    throw refuse(read.problems.map((detail) => ({ path: 'manifest.json', kind: 'manifest', detail })));
+  const m = read.manifest;
+  const data = dataDir(ws, id);
+  const structural = await checkTree(data, m, { deep: false, ...(signal ? { signal } : {}) });
+  if (structural.length > 0) throw refuse(structural);
+
+  const target = resolveTarget(ws, opts.to ?? m.source);
+  mkdirSync(dirname(target), { recursive: true });
+  const current = lstatSync(target, { throwIfNoEntry: false });
+  const handle = await beginSwap(ws, {
+    backupId: id,
+    target,
+    // A file replaced by a file needs no aside: rename() swaps it atomically.
+    hadTarget: current !== undefined && !(m.sourceType === 'file' && current.isFile()),
+    excludes: m.sourceType === 'dir' ? m.excludes : [],
+    entries: m.entries,
+    ...(m.root ? { rootMtimeMs: m.root.mtimeMs } : {}),
+  });
+  let snapshotId: string | undefined;
+  try {
+    const changed = await build(handle.journal.fresh, data, m, signal);
+    if (changed.length > 0) throw refuse(changed);
+    signal?.throwIfAborted();
+    if (current && opts.snapshot !== false) {
+      const snap = await createBackup({
+        ws,
+        system: { name: m.system, path: target, exclude: m.excludes },
+        phase: opts.phase ?? null,
+        runId: opts.runId ?? null,
+        ...(opts.clock ? { clock: opts.clock } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      snapshotId = snap.id;
+    }
+    signal?.throwIfAborted();
+  } catch (err) {
+    await abandonSwap(handle);
+    throw err;
+  }
+  // Past this point a signal waits: the swap is a few renames, and stopping halfway is worse.
+  await completeSwap(handle);
+  return {
+    id,
+    target,
+    ...(snapshotId ? { snapshotId } : {}),
+    files: m.totals.files,
+    bytes: m.totals.bytes,
+  };
+}
+
+/** The restored tree at `fresh`; returns the files whose content does not match the manifest. */
+async function build(
+  fresh: string,
+  data: string,
+  m: Manifest,
+  signal: AbortSignal | undefined,
+): Promise<VerifyProblem[]> {
+  const files = m.entries.filter((e): e is FileEntry => e.type === 'file');
+  const dirs = m.entries.filter((e) => e.type === 'dir');
+  const copy = (e: FileEntry, dst: string): CopyTask => ({
+    op: 'copy',
+    src: under(data, e.path),
+    dst,
+    mode: e.mode,
+    mtimeMs: e.mtimeMs,
+    ...(e.uid !== undefined ? { uid: e.uid } : {}),
+    ...(e.gid !== undefined ? { gid: e.gid } : {}),
+  });
+  let tasks: CopyTask[];
+  if (m.sourceType === 'file') {
+    tasks = [copy(files[0]!, fresh)];
+  } else {
+    mkdirSync(fresh, 0o700);
+    makeDirs(fresh, dirs);
+    tasks = files.map((e) => copy(e, under(fresh, e.path)));
+  }
+  const results = await runFileTasks(tasks, {
+    ...(signal ? { signal } : {}),
+    sizes: files.map((e) => e.size),
+  });
+  const problems: VerifyProblem[] = [];
+  results.forEach((r, i) => {
+    const e = files[i]!;
+    if (r.error) problems.push({ path: e.path, kind: 'changed', detail: `cannot read: ${r.error.message}` });
+    else if (r.sha256 !== e.sha256)
+      problems.push({ path: e.path, kind: 'changed', detail: 'content differs from the manifest (sha256)' });
+  });
+  if (problems.length > 0 || m.sourceType === 'file') return problems;
+  makeSymlinks(
+    fresh,
+    m.entries.filter((e) => e.type === 'symlink'),
+  );
+  applyDirAttrs(fresh, dirs, m.root);
+  return problems;
+}
+
+/**
+ * Where a restore writes. A target that is a symlink (a system path such as
+ * `sites-enabled/x.conf`) is followed, so the link stays and the file it names is restored.
+ * Refused: the root folder, and anything holding or inside the workspace's backups or
+ * migration folders (the swap would move the very backup being read).
+ */
+export function resolveTarget(ws: Workspace, to: string): string {
+  let target = resolve(ws.root, to);
+  try {
+    target = realpathSync(target);
+  } catch {
+    try {
+      target = join(realpathSync(dirname(target)), basename(target));
+    } catch {
+      // the parent does not exist yet either: it will be created as given
+    }
+  }
+  const inside = (a: string, b: string) => a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+  const guarded = [ws.backupsDir, ws.migrationDir].map((p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  });
+  if (target === sep || guarded.some((g) => inside(g, target) || inside(target, g)))
+    throw new InputError(
+      `refusing to restore into ${target}: it is, holds or is inside the workspace's backups/ or migration/ folder`,
+    );
+  return target;
+}

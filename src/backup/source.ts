@@ -1,0 +1,80 @@
+import { type Stats, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { InputError } from '../core/errors.js';
+import type { Workspace } from '../core/workspace.js';
+import type { System } from '../plan/types.js';
+import { compileExcludes } from './glob.js';
+import { specialKind, type WalkResult, walkTree } from './walk.js';
+
+/**
+ * What a system is on disk right now: a folder (walked, excludes applied) or a single file.
+ * The system path itself is followed if it is a symlink (`sites-enabled/x.conf` → the file it
+ * names): the operator named it for its content. Everything inside is taken as it is.
+ */
+
+export interface SourceScan extends WalkResult {
+  source: string;
+  sourceType: 'dir' | 'file';
+  root: Stats;
+}
+
+export function sourcePath(ws: Workspace, system: System): string {
+  return resolve(ws.root, system.path);
+}
+
+/** The system's root, or undefined when it does not exist. Not a file or folder: exit 2. */
+export function statSource(system: System, source: string): Stats | undefined {
+  let st: Stats | undefined;
+  try {
+    st = statSync(source, { throwIfNoEntry: false });
+  } catch (err) {
+    throw new InputError(
+      `system ${system.name}: cannot read ${source} (${(err as NodeJS.ErrnoException).code})`,
+      { cause: err },
+    );
+  }
+  if (st && !st.isDirectory() && !st.isFile())
+    throw new InputError(`system ${system.name}: ${source} is a ${specialKind(st)}, not a file or folder`);
+  return st;
+}
+
+export async function scanSource(
+  ws: Workspace,
+  system: System,
+  signal?: AbortSignal,
+): Promise<SourceScan | undefined> {
+  const source = sourcePath(ws, system);
+  const root = statSource(system, source);
+  if (!root) return undefined;
+  if (root.isFile()) {
+    return {
+      source,
+      sourceType: 'file',
+      root,
+      entries: [
+        {
+          path: basename(source),
+          type: 'file',
+          mode: root.mode & 0o7777,
+          mtimeMs: root.mtimeMs,
+          size: root.size,
+          uid: root.uid,
+          gid: root.gid,
+          nlink: root.nlink,
+        },
+      ],
+      skipped: [],
+      excluded: 0,
+    };
+  }
+  // A system that holds the workspace would otherwise back up its own backups, forever.
+  const avoid = new Set<string>();
+  const backups = statSync(ws.backupsDir, { throwIfNoEntry: false });
+  if (backups) avoid.add(`${backups.dev}:${backups.ino}`);
+  const walk = await walkTree(source, {
+    exclude: compileExcludes(system.exclude),
+    avoid,
+    ...(signal ? { signal } : {}),
+  });
+  return { source, sourceType: 'dir', root, ...walk };
+}

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { InputError } from '../core/errors.js';
+import type { Workspace } from '../core/workspace.js';
+import { assertBackupId, backupDir, compareIds, manifestFile, parseBackupId } from './layout.js';
+import { type Manifest, type ManifestHeader, parseManifest, parseManifestHeader } from './manifest.js';
+import type { BackupInfo } from './types.js';
+
+/** Reading what is in `backups/`: the complete backups and their manifests. */
+
+/** Complete backups (a folder named like an id, holding manifest.json), oldest first. */
+export async function listBackups(ws: Workspace): Promise<BackupInfo[]> {
+  let names: string[];
+  try {
+    names = await readdir(ws.backupsDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const ids = names.filter((n) => !n.startsWith('.') && parseBackupId(n)).sort(compareIds);
+  const infos = await Promise.all(ids.map((id) => loadInfo(ws, id)));
+  return infos.filter((i): i is BackupInfo => i !== undefined).sort(byAge);
+}
+
+/** One backup by id; an unknown id is exit 2, naming the ids that system has. */
+export async function readBackup(ws: Workspace, id: string): Promise<BackupInfo> {
+  const parsed = assertBackupId(id);
+  const info = await loadInfo(ws, id);
+  if (info) return info;
+  const known = (await listBackups(ws)).filter((b) => b.system === parsed.system).map((b) => b.id);
+  throw new InputError(
+    `no backup ${id} in ${ws.backupsDir}` +
+      (known.length
+        ? ` (backups of ${parsed.system}: ${known.join(', ')})`
+        : ` (there is no backup of ${parsed.system}; \`gnr-migrate backup list\` shows them all)`),
+  );
+}
+
+export type ManifestRead =
+  | { ok: true; manifest: Manifest; hash: string }
+  | { ok: false; problems: string[]; hash?: string };
+
+/** The full manifest, checked (schema, safe paths, consistency). */
+export async function readManifest(ws: Workspace, id: string): Promise<ManifestRead> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(manifestFile(ws, id));
+  } catch (err) {
+    return { ok: false, problems: [`cannot read manifest.json (${(err as NodeJS.ErrnoException).code})`] };
+  }
+  const hash = sha256(bytes);
+  const parsed = parseManifest(bytes.toString('utf8'));
+  if (!parsed.ok) return { ok: false, problems: parsed.problems, hash };
+  if (parsed.value.id !== id)
+    return { ok: false, problems: [`manifest.json names backup ${parsed.value.id}, not ${id}`], hash };
+  return { ok: true, manifest: parsed.value, hash };
+}
+
+export function infoFromHeader(ws: Workspace, h: ManifestHeader, manifestHash: string): BackupInfo {
+  return {
+    id: h.id,
+    system: h.system,
+    dir: backupDir(ws, h.id),
+    source: h.source,
+    sourceType: h.sourceType,
+    phase: h.phase,
+    runId: h.runId,
+    createdAt: h.createdAt,
+    files: h.totals.files,
+    bytes: h.totals.bytes,
+    manifestHash,
+    previous: h.previous,
+    linkedFiles: h.totals.linkedFiles,
+  };
+}
+
+async function loadInfo(ws: Workspace, id: string): Promise<BackupInfo | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(manifestFile(ws, id));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    return damaged(ws, id, `cannot read manifest.json (${code})`, '');
+  }
+  const hash = sha256(bytes);
+  const parsed = parseManifestHeader(bytes.toString('utf8'));
+  if (!parsed.ok) return damaged(ws, id, parsed.problems.join('; '), hash);
+  if (parsed.value.id !== id) return damaged(ws, id, `manifest.json names backup ${parsed.value.id}`, hash);
+  return infoFromHeader(ws, parsed.value, hash);
+}
+
+/**
+ * A backup folder whose manifest cannot be read is still listed (so `verify` and `prune` see
+ * it), marked damaged, with what its id tells.
+ */
+function damaged(ws: Workspace, id: string, problem: string, hash: string): BackupInfo {
+  const parsed = parseBackupId(id)!;
+  return {
+    id,
+    system: parsed.system,
+    dir: backupDir(ws, id),
+    source: '',
+    sourceType: 'dir',
+    phase: null,
+    runId: null,
+    createdAt: '',
+    files: 0,
+    bytes: 0,
+    manifestHash: hash,
+    damaged: problem,
+  };
+}
+
+function byAge(a: BackupInfo, b: BackupInfo): number {
+  if (a.createdAt && b.createdAt && a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return compareIds(a.id, b.id);
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,48 @@
+import { cleanTemporaries, createBackup } from '../backup/index.js';
+import type { BackupInfo } from '../backup/types.js';
+import { formatBytes } from '../core/clock.js';
+import { InputError } from '../core/errors.js';
+import { recordStep, withBackupRun } from './backup-session.js';
+import { type CommandContext, planFor } from './context.js';
+
+/** `backup create [SYSTEM...]`: back up systems of the plan now, outside any phase. */
+export async function run(ctx: CommandContext, systems: string[] = []): Promise<number> {
+  const { out, ws } = ctx;
+  const plan = await planFor(ctx);
+  const known = Object.keys(plan.systems);
+  if (known.length === 0) throw new InputError(`the plan ${plan.file} has no systems to back up`);
+  const unknown = systems.filter((s) => !plan.systems[s]);
+  if (unknown.length > 0)
+    throw new InputError(
+      `unknown system${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (systems of the plan: ${known.join(', ')})`,
+    );
+  const names = systems.length > 0 ? [...new Set(systems)] : known;
+
+  const made: BackupInfo[] = [];
+  const runId = await withBackupRun(ctx, async (record) => {
+    for (const note of await cleanTemporaries(ws)) out.say(out.c.dim(note));
+    for (const name of names) {
+      const system = plan.systems[name]!;
+      out.say(`Backing up ${name} (${system.path})…`);
+      const info = await recordStep(
+        record,
+        { id: name, stage: 'backup' },
+        () => createBackup({ ws, system, phase: null, runId: record.id, signal: ctx.signal }),
+        (i) => i.id,
+      );
+      await record.update((r) => {
+        r.backups.push(info.id);
+      });
+      made.push(info);
+      out.say(`  ${out.c.green('✓')} ${info.id} · ${describe(info)}`);
+    }
+    return record.id;
+  });
+  if (out.json) out.data({ ok: true, runId, backups: made });
+  return 0;
+}
+
+export function describe(info: BackupInfo): string {
+  const linked = info.linkedFiles ? ` · ${info.linkedFiles} unchanged, linked from ${info.previous}` : '';
+  return `${info.files} files · ${formatBytes(info.bytes)}${linked}`;
+}

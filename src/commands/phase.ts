@@ -1,0 +1,75 @@
+import { lazyRunner } from '../checklists/lazy-runner.js';
+import { systemClock } from '../core/clock.js';
+import { InterruptedError } from '../core/errors.js';
+import { readState } from '../ledger/state.js';
+import { dryRunPhase } from '../phases/dry-run.js';
+import { renderDryRun } from '../phases/dry-run-report.js';
+import { phaseOrThrow } from '../phases/order.js';
+import { createProgress } from '../ui/progress.js';
+import { type CommandContext, parsePhaseId, planFor } from './context.js';
+
+export interface PhaseCommandOptions {
+  dryRun?: boolean;
+  allowDeferred?: boolean;
+  force?: boolean;
+  resume?: boolean;
+  yes?: boolean;
+  /** commander's `--no-auto-rollback` sets this false. */
+  autoRollback?: boolean;
+  concurrency: number;
+  ack: string[];
+}
+
+/** `phase <id> [--dry-run]`: the dry-run lives here; applying is `phases/apply.ts`. */
+export async function run(
+  ctx: CommandContext,
+  idText: string,
+  options: PhaseCommandOptions,
+): Promise<number> {
+  if (!options.dryRun) {
+    const { applyPhaseCommand } = await import('../phases/apply.js');
+    return applyPhaseCommand(ctx, idText, options);
+  }
+  const { out, ws } = ctx;
+  const id = parsePhaseId(idText);
+  const plan = await planFor(ctx);
+  const state = await readState(ws);
+  const phase = phaseOrThrow(plan, id);
+
+  // Checks stop on SIGINT (process trees killed); the view must close before we exit.
+  ctx.handleSignals();
+  const view = createProgress(
+    out,
+    `Dry run of phase ${phase.id}: checklist (${phase.checks.length} checks, ${options.concurrency} at a time)`,
+    phase.checks.map((c) => ({ id: c.id, title: c.title })),
+  );
+  const report = await dryRunPhase(
+    id,
+    {
+      allowDeferred: Boolean(options.allowDeferred),
+      force: Boolean(options.force),
+      resume: Boolean(options.resume),
+      concurrency: options.concurrency,
+      acks: options.ack ?? [],
+    },
+    {
+      ws,
+      plan,
+      state,
+      runner: lazyRunner,
+      clock: systemClock,
+      processEnv: ctx.processEnv,
+      signal: ctx.signal,
+      listeners: {
+        onStart: (c) => view.start(c.id),
+        onResult: (c, r) => view.finish(c.id, r.status, r.reason),
+        onOutput: (c, line) => view.output(c.id, line),
+      },
+    },
+  ).finally(() => view.close());
+  if (ctx.signal.aborted) throw new InterruptedError(ctx.interruptedBy() ?? 'SIGINT');
+
+  if (out.json) out.data(report);
+  else renderDryRun(out, report, ws.root);
+  return report.wouldProceed ? 0 : 1;
+}
