@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Ledger and bookkeeping overhead of `phase` (issue 5): a phase of 50 no-op steps (`true`)
+// against the same 50 spawns from a bare Node loop, in one run. Target: < 10 ms added per step.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../bin/gnr-migrate.js', import.meta.url));
+const rounds = Number(process.env.ROUNDS ?? 5);
+const steps = 50;
+
+function planWith(n) {
+  const lines = ['version: 1', 'project: bench', 'path: [0]', 'phases:', '  - id: 0', '    title: no-op steps', '    steps:'];
+  for (let i = 0; i < n; i++) lines.push(`      - { id: s${i}, run: ["true"] }`);
+  if (n === 0) lines[lines.length - 1] = '    steps: []';
+  return `${lines.join('\n')}\n`;
+}
+
+function timePhase(n) {
+  const ws = mkdtempSync(join(tmpdir(), 'gnrm-bench-phase-'));
+  try {
+    mkdirSync(join(ws, 'migration'));
+    writeFileSync(join(ws, 'migration', 'plan.yaml'), planWith(n));
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [bin, 'phase', '0', '--yes'], { cwd: ws, stdio: 'ignore', env: { ...process.env, CI: '1' } });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0) throw new Error(`phase exited ${r.status}`);
+    return ms;
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}
+
+async function timeBareSpawns(n) {
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    await new Promise((resolve, reject) => {
+      const c = spawn('true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      c.on('error', reject);
+      c.on('close', resolve);
+    });
+  }
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const full = [];
+const empty = [];
+const bare = [];
+for (let i = 0; i < rounds; i++) {
+  empty.push(timePhase(0));
+  full.push(timePhase(steps));
+  bare.push(await timeBareSpawns(steps));
+}
+const perStepTool = (median(full) - median(empty)) / steps;
+const perStepBare = median(bare) / steps;
+const overhead = perStepTool - perStepBare;
+console.log(`phase of ${steps} no-op steps, median of ${rounds} rounds`);
+console.log(`  phase 0 with 0 steps          ${median(empty).toFixed(0).padStart(6)} ms (start-up, lock, ledger, runbook)`);
+console.log(`  phase 0 with ${steps} steps         ${median(full).toFixed(0).padStart(6)} ms`);
+console.log(`  bare node: ${steps} spawns of true  ${median(bare).toFixed(0).padStart(6)} ms`);
+console.log(`  per step: tool ${perStepTool.toFixed(1)} ms, bare spawn ${perStepBare.toFixed(1)} ms (${(perStepTool / perStepBare).toFixed(2)}×)`);
+console.log(`  added by gnr-migrate per step: ${overhead.toFixed(1)} ms — ${overhead < 10 ? 'ok' : 'OVER'} (target < 10 ms)`);
