@@ -7,15 +7,16 @@ import { FailedError } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import type { Workspace } from '../core/workspace.js';
 import { cleanTemporaries } from './clean.js';
-import type { FileTask } from './file-ops.js';
+import type { FileStat, FileTask } from './file-ops.js';
 import { assertSystemName, backupDir, backupIdFor, tmpName, under } from './layout.js';
 import { type Manifest, type ManifestEntry, serializeManifest } from './manifest.js';
 import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
 import { runFileTasks } from './pool.js';
-import { findPrevious, type Previous, unchanged } from './previous.js';
+import { findPrevious, type Previous, previousData } from './previous.js';
 import { removeTree } from './remove.js';
 import { type SourceScan, scanSource, sourcePath } from './source.js';
 import { infoFromHeader, sha256 } from './store.js';
+import { tracer } from './trace.js';
 import type { BackupInfo, CreateBackupOptions } from './types.js';
 import type { WalkEntry } from './walk.js';
 
@@ -29,22 +30,26 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
   const { ws, system, signal } = opts;
   const clock = opts.clock ?? systemClock;
   assertSystemName(system.name);
+  const lap = tracer(`backup ${system.name}`);
   await mkdir(ws.backupsDir, { recursive: true });
   await cleanTemporaries(ws);
-  const scan = await scanSource(ws, system, signal);
+  lap('clean');
+  const scan = await scanSource(ws, system, signal ? { signal } : {});
   if (!scan) {
     throw new FailedError(
       `system ${system.name}: ${sourcePath(ws, system)} does not exist, so there is nothing to back up ` +
         '(check the plan path and its vars)',
     );
   }
+  lap(`walk (${scan.entries.length} entries)`);
   const createdAt = clock.now();
   const id = freeId(ws, system.name, createdAt);
   const tmp = join(ws.backupsDir, tmpName(id));
   mkdirSync(tmp);
   try {
     const previous = await findPrevious(ws, system.name, scan.source, scan.sourceType);
-    const manifest = await fillData(join(tmp, 'data'), scan, previous, signal);
+    lap(`previous manifest (${previous?.id ?? 'none'})`);
+    const manifest = await fillData(join(tmp, 'data'), scan, previous, signal, lap);
     const header = {
       version: 1 as const,
       id,
@@ -56,16 +61,17 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       toolVersion: toolVersion(),
       createdAt: createdAt.toISOString(),
       excludes: [...system.exclude],
-      ...(scan.sourceType === 'dir' ? { root: attrsOf(scan.root) } : {}),
+      ...(scan.sourceType === 'dir' ? { root: attrs(scan.root) } : {}),
       previous: previous?.id ?? null,
       skipped: [
         ...scan.skipped,
         ...manifest.vanished.map((path) => ({ path, reason: 'vanished during the copy' })),
       ],
-      hardLinks: scan.entries.filter((e) => e.type === 'file' && e.nlink > 1).length,
+      hardLinks: manifest.hardLinks,
       totals: manifest.totals,
     };
     const { finalId, hash } = await publish(ws, tmp, { ...header, entries: manifest.entries });
+    lap('manifest written, renamed into place');
     return infoFromHeader(ws, { ...header, id: finalId }, hash);
   } catch (err) {
     await removeTree(tmp).catch(() => {});
@@ -86,47 +92,57 @@ async function fillData(
   scan: SourceScan,
   previous: Previous | undefined,
   signal: AbortSignal | undefined,
-): Promise<{ entries: ManifestEntry[]; totals: Manifest['totals']; vanished: string[] }> {
+  lap: (stage: string) => void,
+): Promise<{ entries: ManifestEntry[]; totals: Manifest['totals']; vanished: string[]; hardLinks: number }> {
   mkdirSync(data, 0o700);
-  const dirs = scan.entries.filter((e) => e.type === 'dir');
+  const dirs = scan.entries.filter((e): e is WalkEntry & { st: FileStat } => e.type === 'dir');
   makeDirs(data, dirs);
+  lap(`${dirs.length} folders made`);
 
   const files = scan.entries.filter((e) => e.type === 'file');
-  const src = (e: WalkEntry) => (scan.sourceType === 'file' ? scan.source : under(scan.source, e.path));
+  const single = scan.sourceType === 'file';
+  const prevData = previous ? previousData(previous) : '';
   const tasks: FileTask[] = files.map((e) => {
-    const copy = {
-      src: src(e),
-      dst: under(data, e.path),
-      mode: e.mode,
-      mtimeMs: e.mtimeMs,
-      uid: e.uid,
-      gid: e.gid,
-    };
     const prev = previous?.files.get(e.path);
-    return unchanged(prev, e) && previous
-      ? { op: 'link', from: under(join(previous.dir, 'data'), e.path), ...copy }
-      : { op: 'copy', ...copy };
+    return {
+      op: 'backup',
+      src: single ? scan.source : under(scan.source, e.path),
+      dst: under(data, e.path),
+      ...(single ? { follow: true } : {}),
+      ...(prev ? { prev: { ...prev, from: under(prevData, e.path) } } : {}),
+    };
   });
   const results = await runFileTasks(tasks, {
     ...(signal ? { signal } : {}),
-    sizes: files.map((f) => f.size),
+    sizes: files.map((f) => previous?.files.get(f.path)?.size ?? 16 * 1024),
   });
 
-  const hashes = new Map<string, { sha256: string; size: number }>();
+  lap(`${files.length} files linked or copied`);
+  const stored = new Map<string, ManifestEntry>();
   const vanished: string[] = [];
   const failed: string[] = [];
   let linkedFiles = 0;
   let linkedBytes = 0;
+  let bytes = 0;
+  let hardLinks = 0;
   results.forEach((r, i) => {
     const e = files[i]!;
     if (r.error) {
       if (r.error.code === 'ENOENT') vanished.push(e.path);
       else failed.push(`${e.path}: ${r.error.message}`);
-    } else if (r.linked) {
+      return;
+    }
+    const st = r.st!;
+    const sha256 = r.linked ? previous!.files.get(e.path)!.sha256 : r.sha256!;
+    // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
+    const size = r.linked ? st.size : r.size!;
+    if (r.linked) {
       linkedFiles++;
-      linkedBytes += e.size;
-      hashes.set(e.path, { sha256: previous!.files.get(e.path)!.sha256, size: e.size });
-    } else hashes.set(e.path, { sha256: r.sha256!, size: r.size! });
+      linkedBytes += size;
+    }
+    if (st.nlink > 1) hardLinks++;
+    bytes += size;
+    stored.set(e.path, { path: e.path, type: 'file', ...attrs(st), size, sha256 });
   });
   if (failed.length > 0)
     throw new FailedError(
@@ -134,32 +150,36 @@ async function fillData(
         (failed.length > 10 ? `\n  and ${failed.length - 10} more` : ''),
     );
 
+  const links = scan.entries.filter(
+    (e): e is WalkEntry & { st: FileStat; target: string } => e.type === 'symlink',
+  );
   makeSymlinks(
     data,
-    scan.entries.filter((e): e is WalkEntry & { target: string } => e.type === 'symlink'),
+    links.map((l) => ({ path: l.path, target: l.target, ...attrs(l.st) })),
   );
-  applyDirAttrs(data, dirs, scan.sourceType === 'dir' ? attrsOf(scan.root) : undefined);
+  applyDirAttrs(
+    data,
+    dirs.map((d) => ({ path: d.path, ...attrs(d.st) })),
+    single ? undefined : attrs(scan.root),
+  );
 
+  lap('symlinks and folder attributes');
   const entries: ManifestEntry[] = [];
-  let bytes = 0;
   for (const e of scan.entries) {
-    const common = { path: e.path, mode: e.mode, mtimeMs: e.mtimeMs, uid: e.uid, gid: e.gid };
     if (e.type === 'file') {
-      const h = hashes.get(e.path);
-      if (!h) continue;
-      // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
-      bytes += h.size;
-      entries.push({ ...common, type: 'file', size: h.size, sha256: h.sha256 });
-    } else if (e.type === 'dir') entries.push({ ...common, type: 'dir' });
-    else entries.push({ ...common, type: 'symlink', target: e.target! });
+      const f = stored.get(e.path);
+      if (f) entries.push(f);
+    } else if (e.type === 'dir') entries.push({ path: e.path, type: 'dir', ...attrs(e.st!) });
+    else entries.push({ path: e.path, type: 'symlink', ...attrs(e.st!), target: e.target! });
   }
   return {
     entries,
     vanished,
+    hardLinks,
     totals: {
-      files: hashes.size,
+      files: stored.size,
       dirs: dirs.length,
-      symlinks: entries.length - hashes.size - dirs.length,
+      symlinks: links.length,
       bytes,
       linkedFiles,
       linkedBytes,
@@ -197,6 +217,7 @@ async function publish(
   }
 }
 
-function attrsOf(st: { mode: number; mtimeMs: number; uid: number; gid: number }) {
+/** The attributes a manifest keeps, from a Stats or a FileStat (mode already masked or not). */
+function attrs(st: { mode: number; mtimeMs: number; uid: number; gid: number }) {
   return { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, uid: st.uid, gid: st.gid };
 }

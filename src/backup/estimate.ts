@@ -18,7 +18,7 @@ export async function estimateBackup(
 ): Promise<SizeEstimate> {
   assertSystemName(system.name);
   const destination = backupDir(ws, freeId(ws, system.name, clock.now()));
-  const scan = await scanSource(ws, system);
+  const scan = await scanSource(ws, system, { statFiles: true });
   if (!scan)
     return {
       system: system.name,
@@ -34,12 +34,12 @@ export async function estimateBackup(
   let unchangedFiles = 0;
   let unchangedBytes = 0;
   for (const e of scan.entries) {
-    if (e.type !== 'file') continue;
+    if (e.type !== 'file' || !e.st) continue;
     files++;
-    bytes += e.size;
-    if (unchanged(previous?.files.get(e.path), e)) {
+    bytes += e.st.size;
+    if (unchanged(previous?.files.get(e.path), e.st)) {
       unchangedFiles++;
-      unchangedBytes += e.size;
+      unchangedBytes += e.st.size;
     }
   }
   return {

@@ -1,12 +1,20 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Workspace } from '../core/workspace.js';
+import { backupDir, compareIds, manifestFile, parseBackupId } from './layout.js';
 import type { FileEntry } from './manifest.js';
-import { listBackups, readManifest } from './store.js';
+import { entryProblem } from './manifest.js';
 
 /**
  * The backup an incremental one links against: the newest complete backup of the same system,
  * taken from the same path as the same kind (a snapshot of `restore --to` elsewhere, or a plan
  * whose path changed, does not count). Its manifest says size, mtime, mode and owner of every
- * file; a source file equal on all four is linked, not copied (rsync's quick check).
+ * file; a source file equal on all of them is linked, not copied (rsync's quick check).
+ *
+ * Only the newest few manifests of the system are read, not the whole folder (`listBackups`
+ * hashes every manifest, which costs more than the linking saves). The previous manifest is
+ * used only as a lookup table keyed by paths of the current walk, which are safe by
+ * construction, so its entries need the field checks, not the full restore-grade parse.
  */
 export interface Previous {
   id: string;
@@ -20,17 +28,36 @@ export async function findPrevious(
   source: string,
   sourceType: 'dir' | 'file',
 ): Promise<Previous | undefined> {
-  const candidates = (await listBackups(ws))
-    .filter((b) => b.system === system && !b.damaged && b.source === source && b.sourceType === sourceType)
+  let names: string[];
+  try {
+    names = await readdir(ws.backupsDir);
+  } catch {
+    return undefined;
+  }
+  const ids = names
+    .filter((n) => parseBackupId(n)?.system === system)
+    .sort(compareIds)
     .reverse();
-  for (const b of candidates) {
-    const read = await readManifest(ws, b.id);
-    if (!read.ok) continue;
+  for (const id of ids.slice(0, 5)) {
+    const m = await readLoosely(ws, id);
+    if (!m || m.id !== id || m.source !== source || m.sourceType !== sourceType) continue;
     const files = new Map<string, FileEntry>();
-    for (const e of read.manifest.entries) if (e.type === 'file') files.set(e.path, e);
-    return { id: b.id, dir: b.dir, files };
+    for (const e of m.entries) if (e?.type === 'file' && entryProblem(e) === undefined) files.set(e.path, e);
+    return { id, dir: backupDir(ws, id), files };
   }
   return undefined;
+}
+
+async function readLoosely(
+  ws: Workspace,
+  id: string,
+): Promise<{ id: unknown; source: unknown; sourceType: unknown; entries: FileEntry[] } | undefined> {
+  try {
+    const m = JSON.parse(await readFile(manifestFile(ws, id), 'utf8'));
+    return Array.isArray(m?.entries) ? m : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function unchanged(
@@ -46,3 +73,5 @@ export function unchanged(
     (prev.gid === undefined || prev.gid === e.gid)
   );
 }
+
+export const previousData = (prev: Previous) => join(prev.dir, 'data');

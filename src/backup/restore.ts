@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { InputError, NeedsPersonError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
 import { createBackup } from './create.js';
-import type { CopyTask } from './file-ops.js';
+import type { RestoreTask } from './file-ops.js';
 import { dataDir, under } from './layout.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
@@ -11,7 +11,7 @@ import { runFileTasks } from './pool.js';
 import { readBackup, readManifest } from './store.js';
 import { abandonSwap, beginSwap, completeSwap } from './swap.js';
 import type { RestoreOptions, RestoreResult, VerifyProblem, VerifyReport } from './types.js';
-import { checkTree } from './verify.js';
+import { checkStructure, fileProblems, sortByPath } from './verify.js';
 
 /** Exit 3: the backup did not verify, so nothing was restored; `report` says what is wrong. */
 export class RestoreRefusedError extends NeedsPersonError {
@@ -44,8 +44,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     throw refuse(read.problems.map((detail) => ({ path: 'manifest.json', kind: 'manifest', detail })));
   const m = read.manifest;
   const data = dataDir(ws, id);
-  const structural = await checkTree(data, m, { deep: false, ...(signal ? { signal } : {}) });
-  if (structural.length > 0) throw refuse(structural);
+  const structure = await checkStructure(data, m, { statFiles: false, ...(signal ? { signal } : {}) });
+  if (structure.problems.length > 0) throw refuse(sortByPath(structure.problems));
 
   const target = resolveTarget(ws, opts.to ?? m.source);
   mkdirSync(dirname(target), { recursive: true });
@@ -91,7 +91,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   };
 }
 
-/** The restored tree at `fresh`; returns the files whose content does not match the manifest. */
+/**
+ * The restored tree at `fresh`. Each backup file is checked on the open descriptor (mode,
+ * size) and hashed as it is copied; returns what does not match the manifest.
+ */
 async function build(
   fresh: string,
   data: string,
@@ -100,35 +103,30 @@ async function build(
 ): Promise<VerifyProblem[]> {
   const files = m.entries.filter((e): e is FileEntry => e.type === 'file');
   const dirs = m.entries.filter((e) => e.type === 'dir');
-  const copy = (e: FileEntry, dst: string): CopyTask => ({
-    op: 'copy',
+  const task = (e: FileEntry, dst: string): RestoreTask => ({
+    op: 'restore',
     src: under(data, e.path),
     dst,
     mode: e.mode,
     mtimeMs: e.mtimeMs,
+    size: e.size,
     ...(e.uid !== undefined ? { uid: e.uid } : {}),
     ...(e.gid !== undefined ? { gid: e.gid } : {}),
   });
-  let tasks: CopyTask[];
+  let tasks: RestoreTask[];
   if (m.sourceType === 'file') {
-    tasks = [copy(files[0]!, fresh)];
+    tasks = [task(files[0]!, fresh)];
   } else {
     mkdirSync(fresh, 0o700);
     makeDirs(fresh, dirs);
-    tasks = files.map((e) => copy(e, under(fresh, e.path)));
+    tasks = files.map((e) => task(e, under(fresh, e.path)));
   }
   const results = await runFileTasks(tasks, {
     ...(signal ? { signal } : {}),
     sizes: files.map((e) => e.size),
   });
-  const problems: VerifyProblem[] = [];
-  results.forEach((r, i) => {
-    const e = files[i]!;
-    if (r.error) problems.push({ path: e.path, kind: 'changed', detail: `cannot read: ${r.error.message}` });
-    else if (r.sha256 !== e.sha256)
-      problems.push({ path: e.path, kind: 'changed', detail: 'content differs from the manifest (sha256)' });
-  });
-  if (problems.length > 0 || m.sourceType === 'file') return problems;
+  const problems = results.flatMap((r, i) => fileProblems(files[i]!, r));
+  if (problems.length > 0 || m.sourceType === 'file') return sortByPath(problems);
   makeSymlinks(
     fresh,
     m.entries.filter((e) => e.type === 'symlink'),

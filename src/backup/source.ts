@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
 import type { System } from '../plan/types.js';
+import { statOf } from './file-ops.js';
 import { compileExcludes } from './glob.js';
 import { specialKind, type WalkResult, walkTree } from './walk.js';
 
@@ -41,7 +42,7 @@ export function statSource(system: System, source: string): Stats | undefined {
 export async function scanSource(
   ws: Workspace,
   system: System,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; statFiles?: boolean } = {},
 ): Promise<SourceScan | undefined> {
   const source = sourcePath(ws, system);
   const root = statSource(system, source);
@@ -51,18 +52,7 @@ export async function scanSource(
       source,
       sourceType: 'file',
       root,
-      entries: [
-        {
-          path: basename(source),
-          type: 'file',
-          mode: root.mode & 0o7777,
-          mtimeMs: root.mtimeMs,
-          size: root.size,
-          uid: root.uid,
-          gid: root.gid,
-          nlink: root.nlink,
-        },
-      ],
+      entries: [{ path: basename(source), type: 'file', st: statOf(root) }],
       skipped: [],
       excluded: 0,
     };
@@ -74,7 +64,7 @@ export async function scanSource(
   const walk = await walkTree(source, {
     exclude: compileExcludes(system.exclude),
     avoid,
-    ...(signal ? { signal } : {}),
+    ...options,
   });
   return { source, sourceType: 'dir', root, ...walk };
 }

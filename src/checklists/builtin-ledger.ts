@@ -46,6 +46,6 @@ export async function noInterruptedRun(ctx: ChecklistContext): Promise<Verdict> 
       ? `\`gnr-migrate rollback\` or \`gnr-migrate phase ${first.phase} --resume\``
       : '`gnr-migrate rollback`';
   return fail(
-    `run ${first.id} (${first.kind}${first.phase !== null ? ` of phase ${first.phase}` : ''}, started ${first.startedAt}) was interrupted — settle it with ${how}${runs.length > 1 ? ` (and ${runs.length - 1} more)` : ''}`,
+    `${first.kind} run ${first.id}${first.phase !== null ? ` of phase ${first.phase}` : ''} (started ${first.startedAt}) was interrupted — settle it with ${how}${runs.length > 1 ? ` (and ${runs.length - 1} more)` : ''}`,
   );
 }

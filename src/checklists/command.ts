@@ -26,7 +26,11 @@ export async function evaluateCommand(
   ctx: ChecklistContext,
   opts: ChecklistOptions,
 ): Promise<Verdict> {
-  const label = check.kind === 'run' ? check.argv.join(' ') : `sh -c ${JSON.stringify(check.script)}`;
+  // Long scripts (`python3 -c '...'`) would crowd out the reason: the command is named, shortened.
+  const label = oneLine(
+    check.kind === 'run' ? check.argv.join(' ') : `sh -c ${JSON.stringify(check.script)}`,
+    80,
+  );
   const log = ctx.logDir ? join(ctx.logDir, `check-${check.id}.log`) : undefined;
   const result = await ctx.runner({
     kind: check.kind,

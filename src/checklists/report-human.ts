@@ -1,6 +1,7 @@
 import { formatDuration } from '../core/clock.js';
 import { type Colors, table } from '../ui/output.js';
 import type { ChecklistOutcome, CheckResult, CheckStatus } from './types.js';
+import { cleanReason } from './verdict.js';
 
 /** The human report of a checklist: one row per check, in plan order, then a summary line. */
 
@@ -29,7 +30,7 @@ export function renderChecklistTable(results: CheckResult[], c: Colors): string 
       r.blocking ? c.bold(r.id) : r.id,
       c.dim(r.kind),
       c.dim(formatDuration(r.durationMs)),
-      r.reason,
+      cleanReason(r.reason, 400),
     ]),
   );
 }
@@ -57,3 +58,6 @@ export function summaryLine(outcome: ChecklistOutcome, c: Colors): string {
     ? `${head} — ${c.green('no blocking failure')}`
     : `${head} — ${c.red(`blocked by ${outcome.blocking.map((r) => r.id).join(', ')}`)}`;
 }
+
+/** "1 check", "6 checks" */
+export { plural } from '../ui/output.js';

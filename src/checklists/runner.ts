@@ -2,7 +2,7 @@ import { InputError } from '../core/errors.js';
 import type { Check } from '../plan/types.js';
 import { evaluate } from './evaluate.js';
 import type { ChecklistContext, ChecklistOptions, ChecklistOutcome, CheckResult } from './types.js';
-import type { Verdict } from './verdict.js';
+import { cleanReason, type Verdict } from './verdict.js';
 
 /**
  * Runs checks `concurrency` at a time and returns their results in plan order. Checks are
@@ -76,10 +76,11 @@ export function toResult(check: Check, verdict: Verdict, durationMs: number): Ch
     status,
     blocking: failed && check.severity === 'block',
     durationMs: Math.round(durationMs),
-    reason:
+    reason: cleanReason(
       status === 'warn' && verdict.status !== 'fail'
         ? `${verdict.status}: ${verdict.reason}`
         : verdict.reason,
+    ),
     ...(verdict.outputTail ? { outputTail: verdict.outputTail } : {}),
     ...(verdict.log ? { log: verdict.log } : {}),
     ...(verdict.ack ? { ack: verdict.ack } : {}),

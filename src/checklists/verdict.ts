@@ -39,6 +39,14 @@ export function oneLine(text: string, max = 120): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+/**
+ * A reason fit for a table row, a JUnit attribute and a CI annotation: terminal escapes and
+ * control characters (command output has them) removed, one line.
+ */
+export function cleanReason(text: string, max = 240): string {
+  return oneLine(text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]+/g, ' '), max);
+}
+
 /** The last non-empty line of some output, for a reason ("exit 1: ModuleNotFoundError: …"). */
 export function lastLine(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim());

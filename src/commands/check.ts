@@ -3,6 +3,7 @@ import {
   askAcks,
   type ChecklistContext,
   checklistJson,
+  plural,
   renderChecklistTable,
   renderJunit,
   runChecklist,
@@ -64,7 +65,7 @@ export async function run(ctx: CommandContext, options: CheckOptions): Promise<n
 
   const view = createProgress(
     out,
-    `Checklist of phase ${phase.id} (${phase.title}) — ${phase.checks.length} checks, ${options.concurrency} at a time`,
+    `Checklist of phase ${phase.id} (${phase.title}) — ${plural(phase.checks.length, 'check')}, ${options.concurrency} at a time`,
     phase.checks.map((c) => ({ id: c.id, title: c.title })),
   );
   const outcome = await runChecklist(phase.checks, checklistCtx, {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
+import { lazyRunner } from '../checklists/lazy-runner.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import type { ProcessRunner } from '../core/process.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import { readMetricsFile } from '../gate/metrics.js';
 import { annotations, appendStepSummary } from '../gate/report-github.js';
@@ -34,12 +34,10 @@ export async function run(ctx: CommandContext, options: GateCommandOptions): Pro
     ? await readMetricsFile(options.baseline, { label: '--baseline' })
     : undefined;
 
-  const [{ runChecklist }, { listBackups, verifyBackup }] = await Promise.all([
+  const [{ runChecklist }, { readBackup, verifyBackup }] = await Promise.all([
     import('../checklists/index.js'),
     import('../backup/index.js'),
   ]);
-  // execa is loaded only if a check runs a program.
-  const runner: ProcessRunner = async (req) => (await import('../core/process.js')).runProcess(req);
 
   const report = await evaluateGate(
     {
@@ -54,7 +52,7 @@ export async function run(ctx: CommandContext, options: GateCommandOptions): Pro
       processEnv: ctx.processEnv,
       signal: ctx.signal,
     },
-    { runChecklist, listBackups, verifyBackup, runner, clock: systemClock },
+    { runChecklist, readBackup, verifyBackup, runner: lazyRunner, clock: systemClock },
   );
 
   if (options.junit) await writeGateJUnit(resolve(options.junit), report);

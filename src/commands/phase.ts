@@ -1,3 +1,4 @@
+import { plural } from '../checklists/index.js';
 import { lazyRunner } from '../checklists/lazy-runner.js';
 import { systemClock } from '../core/clock.js';
 import { InterruptedError } from '../core/errors.js';
@@ -40,7 +41,7 @@ export async function run(
   ctx.handleSignals();
   const view = createProgress(
     out,
-    `Dry run of phase ${phase.id}: checklist (${phase.checks.length} checks, ${options.concurrency} at a time)`,
+    `Dry run of phase ${phase.id}: checklist (${plural(phase.checks.length, 'check')}, ${options.concurrency} at a time)`,
     phase.checks.map((c) => ({ id: c.id, title: c.title })),
   );
   const report = await dryRunPhase(

@@ -1,5 +1,6 @@
 import type { BackupInfo, VerifyReport } from '../backup/types.js';
 import { formatBytes } from '../core/clock.js';
+import { GnrMigrateError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
 import type { Run, State } from '../ledger/schema.js';
 import { runThatApplied } from '../ledger/state.js';
@@ -13,16 +14,19 @@ import type { GateItem } from './types.js';
  * every system the phase's rollback restores.
  */
 
+/**
+ * Only the recorded backups are read, one by one, so the gate's cost follows what the rollback
+ * needs, not how many backups have piled up under backups/.
+ */
 export interface BackupAccess {
-  listBackups(ws: Workspace): Promise<BackupInfo[]>;
+  /** Throws a GnrMigrateError (InputError) when `id` is not a complete backup. */
+  readBackup(ws: Workspace, id: string): Promise<BackupInfo>;
   verifyBackup(ws: Workspace, id: string, options: { deep: boolean }): Promise<VerifyReport>;
 }
 
 /** The last succeeded run of the phase, and the backup ids it (or the run it resumed) recorded. */
 export function rollbackBackupsOf(state: State, phaseId: number): { run?: Run; ids: string[] } {
-  const run = state.runs.findLast(
-    (r) => r.kind === 'phase' && r.phase === phaseId && r.status === 'succeeded',
-  );
+  const run = runThatApplied(state, phaseId);
   if (!run) return { ids: [] };
   const ids = [...run.backups];
   // A resumed run continues after the backups the interrupted run already took.
@@ -76,12 +80,12 @@ export async function backupItems(
     ];
   }
 
-  const known = new Map((await access.listBackups(ws)).map((b) => [b.id, b]));
+  const found = await Promise.all(ids.map((id) => find(ws, id, access)));
   const mode = deep ? 'deep: every file re-hashed' : 'shallow: manifest and sizes';
-  const items = await Promise.all(ids.map((id) => verifyItem(ws, id, known.get(id), deep, mode, access)));
+  const items = await Promise.all(found.map((f) => verifyItem(ws, f, deep, mode, access)));
 
   // Every system the rollback restores needs one of these backups.
-  const covered = new Set(ids.map((id) => known.get(id)?.system ?? systemOfId(id)));
+  const covered = new Set(found.map((f) => f.info?.system ?? systemOfId(f.id)));
   for (const system of phase.rollback.restore) {
     if (covered.has(system)) continue;
     items.push({
@@ -96,10 +100,25 @@ export async function backupItems(
   return items;
 }
 
+interface Found {
+  id: string;
+  info?: BackupInfo;
+  /** Why it is not there. */
+  missing?: string;
+}
+
+async function find(ws: Workspace, id: string, access: BackupAccess): Promise<Found> {
+  try {
+    return { id, info: await access.readBackup(ws, id) };
+  } catch (err) {
+    if (!(err instanceof GnrMigrateError)) throw err;
+    return { id, missing: err.message };
+  }
+}
+
 async function verifyItem(
   ws: Workspace,
-  id: string,
-  info: BackupInfo | undefined,
+  { id, info, missing }: Found,
   deep: boolean,
   mode: string,
   access: BackupAccess,
@@ -115,7 +134,7 @@ async function verifyItem(
       ...base,
       verdict: 'fail',
       measured: 'missing',
-      message: `backup ${id} is missing from ${ws.backupsDir}: the rollback could not restore ${systemOfId(id)}`,
+      message: `backup ${id} is missing: the rollback could not restore ${systemOfId(id)} (${missing ?? `not in ${ws.backupsDir}`})`,
     };
   }
   if (info.damaged) {

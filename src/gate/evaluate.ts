@@ -1,6 +1,6 @@
 import type { ChecklistContext, ChecklistOptions, ChecklistOutcome } from '../checklists/types.js';
 import type { Clock } from '../core/clock.js';
-import { formatPlanIssue, PlanError } from '../core/errors.js';
+import { formatPlanIssue, GnrMigrateError, PlanError } from '../core/errors.js';
 import type { ProcessRunner } from '../core/process.js';
 import type { Workspace } from '../core/workspace.js';
 import { holderState, readLock } from '../ledger/lock.js';
@@ -105,7 +105,8 @@ export async function evaluateGate(options: GateOptions, deps: GateDeps): Promis
   try {
     state = await readState(options.ws);
   } catch (err) {
-    readError = (err as Error).message;
+    if (!(err instanceof GnrMigrateError)) throw err;
+    readError = err.message;
   }
   const lock = await lockView(options.ws);
   items.push(ledgerItem(state, readError, lock), lockItem(lock, options.ws.lockFile, deps.clock.now()));

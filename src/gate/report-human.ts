@@ -48,12 +48,14 @@ export function renderHuman(report: GateReport, c: Colors): string {
       lines.push(c.dim(`    … ${detail.length - 20} more lines (see --json or --junit)`));
   }
   for (const w of report.warnings) lines.push('', `${c.yellow('warning:')} ${w}`);
-  if (report.thresholdsFrom && report.items.some((i) => i.group === 'triggers' || i.group === 'compare')) {
-    const seed = (['triggers', 'compare'] as const).filter((k) => report.thresholdsFrom?.[k] === 'seed');
+  if (report.thresholdsFrom) {
+    const seed = (['triggers', 'compare'] as const).filter(
+      (k) => report.thresholdsFrom?.[k] === 'seed' && report.items.some((i) => i.group === k),
+    );
     if (seed.length)
       lines.push(
         '',
-        c.dim(`The plan's gate: section sets no ${seed.join(' or ')}; the seed's defaults apply.`),
+        c.dim(`The plan's gate: section sets no ${seed.join(' and no ')}: the seed's defaults apply.`),
       );
   }
   lines.push('', outcomeLine(report, c));

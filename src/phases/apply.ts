@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { createBackup, readBackup } from '../backup/index.js';
 import type { BackupInfo } from '../backup/types.js';
-import { runChecklist } from '../checklists/index.js';
+import { askAcks, runChecklist } from '../checklists/index.js';
 import type { ChecklistContext, CheckResult } from '../checklists/types.js';
 import { type CommandContext, parsePhaseId, planFor } from '../commands/context.js';
 import { type Clock, formatDuration, systemClock } from '../core/clock.js';
@@ -12,7 +12,7 @@ import { unsettledRuns } from '../ledger/state.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
 import { rollbackRun } from '../rollback/execute.js';
 import { runbookPath, writeRunbook } from '../rollback/runbook.js';
-import type { Output } from '../ui/output.js';
+import { type Output, plural } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
 import { type FailedStep, recordFailure, recordRollbackOutcome } from './failure.js';
 import { checkOrder } from './order.js';
@@ -212,11 +212,14 @@ async function applyLocked(
     runbookPath: rbPath,
   });
   const runChecks = async (title: string, checks: Phase['checks'], mode: ChecklistContext['mode']) => {
+    // Asked before the live view draws: a prompt under listr2 would garble the terminal.
+    const ctx = checklistCtx(mode);
+    ctx.answers = await askAcks(checks, ctx);
     reporter.stage(
       title,
       checks.map((c) => ({ id: c.id, title: c.title })),
     );
-    const outcome = await runChecklist(checks, checklistCtx(mode), {
+    const outcome = await runChecklist(checks, ctx, {
       concurrency: options.concurrency,
       onStart: (c) => reporter.start(c.id, c.title),
       onResult: (c, r) => reporter.end(c.id, r.status, r.reason),
@@ -399,7 +402,7 @@ async function applyLocked(
           r.backups.push(info.id);
         });
         await session.stepEnded(runId, index, { status: 'succeeded', message: info.id });
-        reporter.end(`backup-${name}`, 'pass', `${info.id} · ${info.files} files`);
+        reporter.end(`backup-${name}`, 'pass', `${info.id} · ${plural(info.files, 'file')}`);
       } catch (err) {
         if (deps.signal.aborted) {
           await session.stepEnded(runId, index, { status: 'interrupted' });

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { renderChecklistTable, summaryLine } from '../checklists/report-human.js';
+import { plural, renderChecklistTable, summaryLine } from '../checklists/report-human.js';
 import { summarize } from '../checklists/runner.js';
 import { formatBytes, formatDuration } from '../core/clock.js';
 import { type Output, table } from '../ui/output.js';
@@ -38,7 +38,7 @@ export function renderDryRun(out: Output, report: DryRunReport, root: string): v
   for (const r of report.workspace.interrupted)
     out.say(`  ${c.red('✗')} run ${r.id} (${r.kind} ${r.phase ?? ''}) is not settled`);
 
-  section(`Checklist (${report.checklist.results.length} checks, run for real; nothing logged)`);
+  section(`Checklist (${plural(report.checklist.results.length, 'check')}, run for real; nothing logged)`);
   out.say(renderChecklistTable(report.checklist.results, c));
   out.say(`  ${summaryLine(summarize(report.checklist.results), c)}`);
 

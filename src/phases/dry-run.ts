@@ -120,7 +120,7 @@ export async function dryRunPhase(
   );
   for (const r of interrupted)
     blockedBy.push(
-      `ledger: run ${r.id} (${r.kind}${r.phase !== null ? ` of phase ${r.phase}` : ''}) is ${r.status === 'running' ? 'interrupted' : r.status} and not settled — \`gnr-migrate rollback\`${r.kind === 'phase' ? ` or \`gnr-migrate phase ${r.phase} --resume\`` : ''}`,
+      `ledger: ${r.kind} run ${r.id}${r.phase !== null ? ` (phase ${r.phase})` : ''} is ${r.status === 'running' ? 'interrupted' : r.status} and not settled — \`gnr-migrate rollback\`${r.kind === 'phase' ? ` or \`gnr-migrate phase ${r.phase} --resume\`` : ''}`,
     );
 
   // Sizing starts now and runs beside the checklist; disk_space shares the same walk.

@@ -17,6 +17,15 @@ export interface StageReporter {
   close(): Promise<void>;
 }
 
+const slowAfterMs = 2_000;
+
+interface Started {
+  title: string;
+  at: number;
+  announced: boolean;
+  timer?: NodeJS.Timeout;
+}
+
 export const silentReporter: StageReporter = {
   stage() {},
   start() {},
@@ -31,7 +40,13 @@ export function createStageReporter(out: Output): StageReporter {
   const { c } = out;
   let view: ProgressView | undefined;
   let pendingClose: Promise<void> = Promise.resolve();
-  const started = new Map<string, { title: string; at: number }>();
+  const started = new Map<string, Started>();
+  const announce = (entry: Started) => {
+    if (entry.announced) return;
+    entry.announced = true;
+    if (entry.timer) clearTimeout(entry.timer);
+    out.say(`  ${c.dim('…')} ${entry.title}`);
+  };
   const icon: Record<ItemStatus, string> = {
     pass: c.green('✓'),
     fail: c.red('✗'),
@@ -58,16 +73,24 @@ export function createStageReporter(out: Output): StageReporter {
       out.say(c.bold(`▸ ${title}`));
     },
     start(id, title) {
-      started.set(id, { title, at: performance.now() });
+      const entry: Started = { title, at: performance.now(), announced: false };
+      started.set(id, entry);
       if (view) view.start(id);
-      else if (!out.interactive) out.say(`  ${c.dim('…')} ${title}`);
+      else {
+        // Quick items print one line when they end; a slow one says it is running.
+        entry.timer = setTimeout(() => announce(entry), slowAfterMs);
+        entry.timer.unref();
+      }
     },
     output(id, line) {
-      if (view) view.output(id, line);
-      else out.say(c.dim(`    │ ${line}`));
+      if (view) return view.output(id, line);
+      const entry = started.get(id);
+      if (entry) announce(entry);
+      out.say(c.dim(`    │ ${line}`));
     },
     end(id, status, detail) {
       const s = started.get(id);
+      if (s?.timer) clearTimeout(s.timer);
       if (view) {
         view.finish(id, status, detail);
         return;

@@ -11,6 +11,7 @@ import type { StageReporter } from '../phases/reporter.js';
 import type { RunSession } from '../phases/session.js';
 import { runRecordedCommand } from '../phases/steps.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
+import { plural } from '../ui/output.js';
 
 export interface RollbackDeps {
   session: RunSession;
@@ -111,7 +112,7 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
         `backup ${b.id} failed verification: ${first.join('; ')}${report.problems.length > 5 ? ` and ${report.problems.length - 5} more` : ''}`,
       );
       reporter.end(b.id, 'fail', first[0]);
-    } else reporter.end(b.id, 'pass', `${report.files} files`);
+    } else reporter.end(b.id, 'pass', plural(report.files, 'file'));
   }
   if (outcome.errors.length > 0) {
     outcome.outcome = 'failed';

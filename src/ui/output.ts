@@ -98,3 +98,8 @@ export function table(rows: string[][], indent = '  '): string {
     )
     .join('\n');
 }
+
+/** `1 file`, `2 files`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

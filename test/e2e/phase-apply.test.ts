@@ -45,11 +45,20 @@ describe('phase <id>: apply', () => {
     const r = await cli(f, ['phase', '0', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = json(r);
-    expect(out).toMatchObject({ ok: true, phase: 0, status: 'succeeded', runbook: 'migration/rollback/phase-0.md' });
+    expect(out).toMatchObject({
+      ok: true,
+      phase: 0,
+      status: 'succeeded',
+      runbook: 'migration/rollback/phase-0.md',
+    });
 
     const state = readState(f.ws);
     expect(state.current).toBe(0);
-    const run = state.runs.at(-1) as { status: string; steps: { id: string; stage: string; status: string }[]; backups: string[] };
+    const run = state.runs.at(-1) as {
+      status: string;
+      steps: { id: string; stage: string; status: string }[];
+      backups: string[];
+    };
     expect(run.status).toBe('succeeded');
     expect(run.steps.filter((s) => s.stage === 'step').map((s) => [s.id, s.status])).toEqual([
       ['rewrite_site', 'succeeded'],
@@ -62,7 +71,14 @@ describe('phase <id>: apply', () => {
     for (const id of run.backups) expect(existsSync(join(f.ws, 'backups', id, 'manifest.json'))).toBe(true);
 
     const runbook = readFileSync(join(f.ws, 'migration', 'rollback', 'phase-0.md'), 'utf8');
-    for (const section of ['## Backups taken', '## Roll back with one command', '## Manual rollback', 'rsync -a --delete', '```mermaid', '## Contingency plans']) {
+    for (const section of [
+      '## Backups taken',
+      '## Roll back with one command',
+      '## Manual rollback',
+      'rsync -a --delete',
+      '```mermaid',
+      '## Contingency plans',
+    ]) {
       expect(runbook).toContain(section);
     }
     expect(runbook).toContain(run.backups[0]!);
@@ -132,7 +148,9 @@ describe('phase <id>: apply', () => {
     expect(json(r)).toMatchObject({ status: 'rolled-back', rollback: { outcome: 'succeeded' } });
     expect(snapshot(f)).toEqual(before);
     const state = readState(f.ws);
-    const record = JSON.parse(readFileSync(join(f.ws, (state.runs[0] as { failure: string }).failure), 'utf8'));
+    const record = JSON.parse(
+      readFileSync(join(f.ws, (state.runs[0] as { failure: string }).failure), 'utf8'),
+    );
     expect(record.kind).toBe('verify');
     expect(record.checks.map((c: { id: string }) => c.id)).toEqual(['verify_switch']);
   });
@@ -204,7 +222,10 @@ describe('phase <id>: apply', () => {
 
   it('two phase commands at once: one proceeds, the other exits 4 naming the holder', async () => {
     const f = await fixture();
-    const [a, b] = await Promise.all([cli(f, ['phase', '0', '--var', 'slow=2']), cli(f, ['phase', '0', '--var', 'slow=2'])]);
+    const [a, b] = await Promise.all([
+      cli(f, ['phase', '0', '--var', 'slow=2']),
+      cli(f, ['phase', '0', '--var', 'slow=2']),
+    ]);
     const codes = [a.code, b.code].sort();
     expect(codes).toEqual([0, 4]);
     const loser = a.code === 4 ? a : b;
@@ -235,7 +256,11 @@ describe('phase <id>: apply', () => {
     expect(r.code).toBe(130);
     expect(existsSync(join(f.ws, 'migration', '.lock'))).toBe(false);
     const state = readState(f.ws);
-    const run = state.runs.at(-1) as { status: string; failure: string; steps: { id: string; status: string }[] };
+    const run = state.runs.at(-1) as {
+      status: string;
+      failure: string;
+      steps: { id: string; status: string }[];
+    };
     expect(run.status).toBe('interrupted');
     expect(run.steps.find((s) => s.id === 'maybe_slow')?.status).toBe('interrupted');
     const record = JSON.parse(readFileSync(join(f.ws, run.failure), 'utf8'));
@@ -244,16 +269,20 @@ describe('phase <id>: apply', () => {
     const status = await cli(f, ['status']);
     expect(status.stderr).toMatch(/Interrupted run: .*gnr-migrate rollback.*phase 0 --resume/);
     // the sleeping step's process tree is gone
-    const sleeps = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000';
-      } catch {
-        return false;
-      }
-    });
+    const sleeps = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000';
+        } catch {
+          return false;
+        }
+      });
     expect(sleeps).toEqual([]);
     // resume finishes the phase from the interrupted step
-    const resumed = await runCli(['phase', '0', '--resume', ...f.vars, '--var', `port=${port}`], { cwd: f.ws });
+    const resumed = await runCli(['phase', '0', '--resume', ...f.vars, '--var', `port=${port}`], {
+      cwd: f.ws,
+    });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(readState(f.ws).current).toBe(0);
   });

@@ -14,7 +14,8 @@ afterEach(() => {
   }
 });
 
-const snapshot = (host: string) => [...walkTree(host)].map(([p, e]) => [p, e.type, e.mode, e.sha256 ?? e.target ?? '']);
+const snapshot = (host: string) =>
+  [...walkTree(host)].map(([p, e]) => [p, e.type, e.mode, e.sha256 ?? e.target ?? '']);
 
 /**
  * Where to cut the run: after a delay, or the moment the ledger has been written N times
@@ -37,7 +38,10 @@ const killPoints: KillPoint[] = [
 
 describe('kill -9 at any moment: the ledger parses, the run is interrupted, rollback restores', () => {
   for (const point of killPoints) {
-    const name = 'afterMs' in point ? `${point.afterMs} ms after start` : `after ${point.afterLedgerWrites} ledger writes`;
+    const name =
+      'afterMs' in point
+        ? `${point.afterMs} ms after start`
+        : `after ${point.afterLedgerWrites} ledger writes`;
     it(`killed ${name}`, async () => {
       const f = await phaseFixture();
       fixtures.push(f);
@@ -62,7 +66,9 @@ describe('kill -9 at any moment: the ledger parses, the run is interrupted, roll
         expect(state.version).toBe(1);
         recorded = state.runs.length > 0;
         // A kill after the final ledger write leaves a finished run; any earlier one, a cut-off run.
-        const cutOff = state.runs.filter((r: { status: string }) => r.status === 'running').map((r: { id: string }) => r.id);
+        const cutOff = state.runs
+          .filter((r: { status: string }) => r.status === 'running')
+          .map((r: { id: string }) => r.id);
         const status = json(await runCli(['status', '--json', ...f.vars], { cwd: f.ws }));
         expect((status.interrupted as { id: string }[]).map((r) => r.id)).toEqual(cutOff);
       }

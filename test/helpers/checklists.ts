@@ -12,7 +12,11 @@ import { loadPlan } from '../../src/plan/index.js';
 import type { Plan } from '../../src/plan/types.js';
 
 /** Writes `migration/plan.yaml` into `dir` and loads it the way the CLI does. */
-export async function planIn(dir: string, yaml: string, processEnv: NodeJS.ProcessEnv = process.env): Promise<Plan> {
+export async function planIn(
+  dir: string,
+  yaml: string,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Promise<Plan> {
   mkdirSync(join(dir, 'migration'), { recursive: true });
   writeFileSync(join(dir, 'migration', 'plan.yaml'), yaml);
   return loadPlan({ workspace: workspaceAt(dir), processEnv });
@@ -60,9 +64,11 @@ export async function startHttpServer(): Promise<{ base: string; hits: Map<strin
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    if (path === '/ok') res.writeHead(200, { 'content-type': 'text/plain', 'x-app': 'genro-asgi' }).end('status: ok\n');
+    if (path === '/ok')
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-app': 'genro-asgi' }).end('status: ok\n');
     else if (path === '/fail') res.writeHead(500).end('boom\n');
-    else if (path === '/slow') return; // never answers
+    else if (path === '/slow')
+      return; // never answers
     else if (path === '/wrong') res.writeHead(200).end('maintenance\n');
     else if (path === '/flaky') {
       if ((hits.get(path) ?? 0) <= 2) res.writeHead(503).end('starting\n');
@@ -135,7 +141,8 @@ export function assertWellFormedXml(xml: string): void {
     const lt = rest.indexOf('<');
     const text = lt === -1 ? rest : rest.slice(0, lt);
     if (/&/.test(text.replace(entity, ''))) throw new Error(`raw & in text: ${text.slice(0, 80)}`);
-    if (/>/.test(text) && stack.length === 0 && text.trim()) throw new Error(`text outside the root: ${text}`);
+    if (/>/.test(text) && stack.length === 0 && text.trim())
+      throw new Error(`text outside the root: ${text}`);
     if (lt === -1) break;
     const gt = rest.indexOf('>', lt);
     if (gt === -1) throw new Error('unterminated tag');

@@ -77,7 +77,10 @@ describe('run and shell checks (real processes)', () => {
 
   it('streams output to onOutput, and to check-<id>.log only when a log folder is given', async () => {
     const dir = tempDir();
-    const plan = await planIn(dir, phaseWith('      - { id: talk, run: [sh, -c, "echo one; echo two >&2"] }'));
+    const plan = await planIn(
+      dir,
+      phaseWith('      - { id: talk, run: [sh, -c, "echo one; echo two >&2"] }'),
+    );
     const lines: string[] = [];
     await runChecklist(plan.phases[0]!.checks, contextFor(dir, plan, 0), {
       concurrency: 1,
@@ -87,9 +90,13 @@ describe('run and shell checks (real processes)', () => {
     expect(existsSync(join(dir, 'migration', 'logs'))).toBe(false);
 
     const logDir = join(dir, 'migration', 'logs', 'run-1');
-    const outcome = await runChecklist(plan.phases[0]!.checks, contextFor(dir, plan, 0, { mode: 'apply', logDir }), {
-      concurrency: 1,
-    });
+    const outcome = await runChecklist(
+      plan.phases[0]!.checks,
+      contextFor(dir, plan, 0, { mode: 'apply', logDir }),
+      {
+        concurrency: 1,
+      },
+    );
     expect(outcome.results[0]?.log).toBe(join(logDir, 'check-talk.log'));
     const log = readFileSync(join(logDir, 'check-talk.log'), 'utf8');
     expect(log).toContain('one');

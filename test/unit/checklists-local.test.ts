@@ -27,9 +27,13 @@ ${extra}`;
 
 async function runIn(dir: string, checks: string, overrides: Partial<ChecklistContext> = {}, phase = 0) {
   const plan = await planIn(dir, yaml(checks));
-  const outcome = await runChecklist(plan.phases.find((p) => p.id === phase)!.checks, contextFor(dir, plan, phase, overrides), {
-    concurrency: 4,
-  });
+  const outcome = await runChecklist(
+    plan.phases.find((p) => p.id === phase)!.checks,
+    contextFor(dir, plan, phase, overrides),
+    {
+      concurrency: 4,
+    },
+  );
   return { outcome, by: Object.fromEntries(outcome.results.map((r) => [r.id, r])) };
 }
 
@@ -123,11 +127,19 @@ describe('builtins', () => {
     writeFileSync(join(dir, 'backups', 'conf_20261122-101500', 'manifest.json'), '{}');
     mkdirSync(join(dir, 'migration', 'rollback'), { recursive: true });
     const runbookPath = join(dir, 'migration', 'rollback', 'phase-0.md');
-    const missing = await runIn(dir, checks, { mode: 'confirm', runBackups: ['conf_20261122-101500'], runbookPath });
+    const missing = await runIn(dir, checks, {
+      mode: 'confirm',
+      runBackups: ['conf_20261122-101500'],
+      runbookPath,
+    });
     expect(missing.by.backup?.status).toBe('pass');
     expect(missing.by.runbook?.status).toBe('fail');
     writeFileSync(runbookPath, '# runbook');
-    const ok = await runIn(dir, checks, { mode: 'confirm', runBackups: ['conf_20261122-101500'], runbookPath });
+    const ok = await runIn(dir, checks, {
+      mode: 'confirm',
+      runBackups: ['conf_20261122-101500'],
+      runbookPath,
+    });
     expect(ok.by.runbook?.status).toBe('pass');
     const none = await runIn(dir, checks, { mode: 'confirm', runBackups: [], runbookPath });
     expect(none.by.backup?.status).toBe('fail');
@@ -222,7 +234,10 @@ phases:
     expect(notRepo.by.git?.status).toBe('fail');
     expect(notRepo.by.git?.reason).toContain('is not a git repository');
     const git = (...args: string[]) =>
-      execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: dir, stdio: 'ignore' });
+      execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], {
+        cwd: dir,
+        stdio: 'ignore',
+      });
     git('init', '-q');
     await planIn(dir, yaml('      - { id: git, builtin: git_clean }'));
     git('add', '-A');
@@ -290,7 +305,11 @@ describe('ack checks', () => {
     });
     const answers = await askAcks(plan.phases[0]!.checks, ctx);
     expect(questions).toEqual(['Team notified?']);
-    const outcome = await runChecklist(plan.phases[0]!.checks, { ...ctx, answers, prompt: undefined }, { concurrency: 2 });
+    const outcome = await runChecklist(
+      plan.phases[0]!.checks,
+      { ...ctx, answers, prompt: undefined },
+      { concurrency: 2 },
+    );
     expect(outcome.results.map((r) => r.ack?.via)).toEqual(['tty', 'flag']);
   });
 });

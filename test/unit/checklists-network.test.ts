@@ -54,9 +54,13 @@ describe('http checks against a server on 127.0.0.1', () => {
 
   it('says connection refused and names the server to start; gives up after the retries', async () => {
     const port = await freePort();
-    const { by } = await run(`      - { id: down, http: "http://127.0.0.1:${port}/sys/heartbeat", retries: 1, interval: 10ms }`);
+    const { by } = await run(
+      `      - { id: down, http: "http://127.0.0.1:${port}/sys/heartbeat", retries: 1, interval: 10ms }`,
+    );
     expect(by.down?.status).toBe('fail');
-    expect(by.down?.reason).toContain(`connection refused — is the server on 127.0.0.1:${port} running? (after 2 attempts)`);
+    expect(by.down?.reason).toContain(
+      `connection refused — is the server on 127.0.0.1:${port} running? (after 2 attempts)`,
+    );
   });
 
   it('reports an unresolvable host as a failure naming DNS', async () => {

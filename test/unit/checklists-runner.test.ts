@@ -38,11 +38,8 @@ function gatedRunner() {
     get peak() {
       return peak;
     },
-    /** Releases the oldest held command. */
-    releaseOne(): boolean {
-      const next = waiting.shift();
-      next?.();
-      return Boolean(next);
+    releaseNewest(): void {
+      waiting.pop()?.();
     },
   };
 }
@@ -65,14 +62,13 @@ describe('runChecklist', () => {
     const done = runChecklist(plan.phases[0]!.checks, contextFor(dir, plan, 0, { runner: gate.runner }), {
       concurrency: 3,
     });
-    // Release in LIFO-ish bursts until everything finished; completion order differs from plan order.
-    for (let i = 0; i < 200 && gate.started.length + 0 < 10; i++) {
-      await new Promise((r) => setTimeout(r, 1));
-      gate.releaseOne();
-    }
-    while (gate.releaseOne()) await new Promise((r) => setTimeout(r, 1));
-    for (let i = 0; i < 20; i++) {
-      gate.releaseOne();
+    // Release the newest held command first, so checks finish out of plan order.
+    let finished = false;
+    void done.then(() => {
+      finished = true;
+    });
+    while (!finished) {
+      gate.releaseNewest();
       await new Promise((r) => setTimeout(r, 1));
     }
     const outcome = await done;
@@ -85,9 +81,9 @@ describe('runChecklist', () => {
   it('refuses a concurrency below 1 (exit 2)', async () => {
     const dir = tempDir();
     const plan = await planIn(dir, tenChecks);
-    await expect(runChecklist(plan.phases[0]!.checks, contextFor(dir, plan, 0), { concurrency: 0 })).rejects.toThrow(
-      InputError,
-    );
+    await expect(
+      runChecklist(plan.phases[0]!.checks, contextFor(dir, plan, 0), { concurrency: 0 }),
+    ).rejects.toThrow(InputError);
   });
 
   it('on abort, stops the running checks and reports the others as not run', async () => {
@@ -104,7 +100,9 @@ describe('runChecklist', () => {
     controller.abort(new Error('SIGINT'));
     const outcome = await done;
     expect(gate.started.length).toBe(2);
-    expect(outcome.results.slice(0, 2).every((r) => r.status === 'error' && /interrupted/.test(r.reason))).toBe(true);
+    expect(
+      outcome.results.slice(0, 2).every((r) => r.status === 'error' && /interrupted/.test(r.reason)),
+    ).toBe(true);
     expect(outcome.results.slice(2).every((r) => r.reason === 'not run: interrupted')).toBe(true);
     expect(outcome.passed).toBe(false);
   });

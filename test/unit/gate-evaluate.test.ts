@@ -75,7 +75,11 @@ phases:
         pending: [],
       };
     },
-    listBackups: async () => backups,
+    async readBackup(_ws, id) {
+      const info = backups.find((b) => b.id === id);
+      if (!info) throw new InputError(`no backup ${id}`);
+      return info;
+    },
     async verifyBackup(_ws, id, { deep }) {
       seen.deep?.push(deep);
       return reports.get(id) ?? { id, ok: true, deep, files: 3, bytes: 300, problems: [] };

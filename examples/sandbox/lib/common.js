@@ -103,9 +103,16 @@ export function isAlive(pid) {
   if (!pid || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return err.code === 'EPERM';
+  }
+  // A daemon whose launcher has exited is reparented to pid 1; once it exits it stays a zombie
+  // until init reaps it (some inits take seconds). A zombie is dead for us.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -216,14 +223,16 @@ export function xmlAttrs(text, tag) {
   const m = new RegExp(`<${tag}\\b([^>]*)/?>`).exec(text);
   if (!m) return null;
   const attrs = {};
-  for (const a of (m[1] ?? '').matchAll(/([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) attrs[a[1]] = a[2] ?? a[3];
+  for (const a of (m[1] ?? '').matchAll(/([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g))
+    attrs[a[1]] = a[2] ?? a[3];
   return attrs;
 }
 
 /** `$GNRCFG`: `$GENRO_GNRFOLDER`, else `$VIRTUAL_ENV/etc/gnr`, else `~/.gnr`, else `/etc/gnr`. */
 export function gnrcfgDir(env = process.env) {
   if (env.GENRO_GNRFOLDER) return env.GENRO_GNRFOLDER;
-  if (env.VIRTUAL_ENV && existsSync(join(env.VIRTUAL_ENV, 'etc/gnr'))) return join(env.VIRTUAL_ENV, 'etc/gnr');
+  if (env.VIRTUAL_ENV && existsSync(join(env.VIRTUAL_ENV, 'etc/gnr')))
+    return join(env.VIRTUAL_ENV, 'etc/gnr');
   if (env.HOME && existsSync(join(env.HOME, '.gnr'))) return join(env.HOME, '.gnr');
   return '/etc/gnr';
 }
@@ -352,7 +361,13 @@ export function listDists(sitePackages) {
     try {
       meta = readFileSync(join(dir, 'METADATA'), 'utf8');
     } catch {
-      dists.push({ name: entry.replace(/-[^-]+\.dist-info$/, ''), version: '?', requires: [], dir, broken: true });
+      dists.push({
+        name: entry.replace(/-[^-]+\.dist-info$/, ''),
+        version: '?',
+        requires: [],
+        dir,
+        broken: true,
+      });
       continue;
     }
     const field = (k) => new RegExp(`^${k}: (.*)$`, 'm').exec(meta)?.[1]?.trim();
@@ -361,7 +376,13 @@ export function listDists(sitePackages) {
     try {
       entryPoints = readFileSync(join(dir, 'entry_points.txt'), 'utf8');
     } catch {}
-    dists.push({ name: field('Name') ?? entry, version: field('Version') ?? '?', requires, entryPoints, dir });
+    dists.push({
+      name: field('Name') ?? entry,
+      version: field('Version') ?? '?',
+      requires,
+      entryPoints,
+      dir,
+    });
   }
   return dists;
 }
@@ -428,7 +449,8 @@ export function parseIni(text) {
     }
     const kv = /^([\w.-]+)\s*=\s*(.*)$/.exec(line);
     if (!kv || !current) throw new Error(`line ${i + 1}: cannot parse ${JSON.stringify(raw)}`);
-    if (kv[1] in sections[current]) throw new Error(`line ${i + 1}: option ${kv[1]} appears twice in [${current}]`);
+    if (kv[1] in sections[current])
+      throw new Error(`line ${i + 1}: option ${kv[1]} appears twice in [${current}]`);
     sections[current][kv[1]] = kv[2];
   }
   return sections;

@@ -35,7 +35,8 @@ function tokenize(text, file) {
         if (text[j] === '\n') line++;
         value += text[j++];
       }
-      if (j >= text.length) throw new NginxConfigError(`unexpected end of file, expecting ";" or "}" in ${file}:${start}`);
+      if (j >= text.length)
+        throw new NginxConfigError(`unexpected end of file, expecting ";" or "}" in ${file}:${start}`);
       tokens.push({ t: 'word', v: value, line: start });
       i = j + 1;
     } else {
@@ -55,7 +56,9 @@ export function parseFile(file, depth = 0) {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new NginxConfigError(`open() "${file}" failed (${err.code === 'ENOENT' ? '2: No such file or directory' : err.message})`);
+    throw new NginxConfigError(
+      `open() "${file}" failed (${err.code === 'ENOENT' ? '2: No such file or directory' : err.message})`,
+    );
   }
   const { tokens, lastLine } = tokenize(text, file);
   let pos = 0;
@@ -82,12 +85,15 @@ export function parseFile(file, depth = 0) {
       } else if (tok.t === '}') {
         if (!closing) throw new NginxConfigError(`unexpected "}" in ${file}:${tok.line}`);
         if (words.length > 0)
-          throw new NginxConfigError(`unexpected "}" in ${file}:${tok.line} (directive "${words[0].v}" is not terminated by ";")`);
+          throw new NginxConfigError(
+            `unexpected "}" in ${file}:${tok.line} (directive "${words[0].v}" is not terminated by ";")`,
+          );
         return out;
       }
     }
     if (closing) throw new NginxConfigError(`unexpected end of file, expecting "}" in ${file}:${lastLine}`);
-    if (words.length > 0) throw new NginxConfigError(`unexpected end of file, expecting ";" or "}" in ${file}:${lastLine}`);
+    if (words.length > 0)
+      throw new NginxConfigError(`unexpected end of file, expecting ";" or "}" in ${file}:${lastLine}`);
     return out;
   };
   return parseBlock(false);
@@ -95,7 +101,8 @@ export function parseFile(file, depth = 0) {
 
 function expandInclude(d, depth) {
   const pattern = d.args[0];
-  if (!pattern) throw new NginxConfigError(`invalid number of arguments in "include" directive in ${d.file}:${d.line}`);
+  if (!pattern)
+    throw new NginxConfigError(`invalid number of arguments in "include" directive in ${d.file}:${d.line}`);
   const full = isAbsolute(pattern) ? pattern : join(dirname(d.file), pattern);
   const base = basename(full);
   if (!base.includes('*')) return parseFile(full, depth + 1);
@@ -117,7 +124,8 @@ export function parseUpstream(url, where) {
   const host = m[1] === 'localhost' ? '127.0.0.1' : m[1];
   if (!/^[\d.]+$/.test(host)) throw new NginxConfigError(`host not found in upstream "${url}" in ${where}`);
   const port = Number(m[2] ?? 80);
-  if (!(port > 0 && port < 65536)) throw new NginxConfigError(`invalid port in upstream "${url}" in ${where}`);
+  if (!(port > 0 && port < 65536))
+    throw new NginxConfigError(`invalid port in upstream "${url}" in ${where}`);
   return { host, port, url };
 }
 
@@ -141,7 +149,10 @@ export function loadConfig(mainFile) {
     if (listens.length === 0) throw new NginxConfigError(`no "listen" directive in server at ${where}`);
     const listen = listens.map((l) => {
       const m = /^(?:([\d.]+|localhost):)?(\d+)$/.exec(l.args[0] ?? '');
-      if (!m) throw new NginxConfigError(`invalid port in "${l.args[0]}" of the "listen" directive in ${l.file}:${l.line}`);
+      if (!m)
+        throw new NginxConfigError(
+          `invalid port in "${l.args[0]}" of the "listen" directive in ${l.file}:${l.line}`,
+        );
       return { host: '127.0.0.1', port: Number(m[2]) };
     });
     const locations = [];
@@ -149,15 +160,21 @@ export function loadConfig(mainFile) {
       const lwhere = `${loc.file}:${loc.line}`;
       if (!loc.block) throw new NginxConfigError(`"location" directive has no block in ${lwhere}`);
       const prefix = loc.args[loc.args.length - 1];
-      if (!prefix) throw new NginxConfigError(`invalid number of arguments in "location" directive in ${lwhere}`);
+      if (!prefix)
+        throw new NginxConfigError(`invalid number of arguments in "location" directive in ${lwhere}`);
       const pass = loc.block.filter((d) => d.name === 'proxy_pass');
       const ret = loc.block.find((d) => d.name === 'return');
-      if (pass.length > 1) throw new NginxConfigError(`"proxy_pass" directive is duplicate in ${pass[1].file}:${pass[1].line}`);
-      if (pass.length === 0 && !ret) throw new NginxConfigError(`location "${prefix}" has no proxy_pass in ${lwhere}`);
+      if (pass.length > 1)
+        throw new NginxConfigError(`"proxy_pass" directive is duplicate in ${pass[1].file}:${pass[1].line}`);
+      if (pass.length === 0 && !ret)
+        throw new NginxConfigError(`location "${prefix}" has no proxy_pass in ${lwhere}`);
       for (const d of loc.block) {
-        if (d.block) throw new NginxConfigError(`"${d.name}" directive is not allowed here in ${d.file}:${d.line}`);
+        if (d.block)
+          throw new NginxConfigError(`"${d.name}" directive is not allowed here in ${d.file}:${d.line}`);
         if (d.args.length === 0 && d.name !== 'internal')
-          throw new NginxConfigError(`invalid number of arguments in "${d.name}" directive in ${d.file}:${d.line}`);
+          throw new NginxConfigError(
+            `invalid number of arguments in "${d.name}" directive in ${d.file}:${d.line}`,
+          );
       }
       locations.push({
         prefix,

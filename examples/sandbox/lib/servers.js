@@ -5,11 +5,11 @@
 // in log files) and stop cleanly on SIGTERM.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, Agent, request as httpRequest } from 'node:http';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
-import { listSites, readEnvironment, siteLog, sleep } from './common.js';
+import { listSites, readEnvironment, siteLog } from './common.js';
 import { loadConfig, NginxConfigError, route } from './nginxconf.js';
 
 const log = (...parts) => console.log(new Date().toISOString(), ...parts);
@@ -66,12 +66,16 @@ const emptyState = (site) => ({ site, users: {}, connections: {}, pages: {} });
 
 /** `siteregister_data.pik`: a pickle header, the state as JSON, the STOP opcode. */
 export function writePik(file, state) {
-  writeFileSync(file, Buffer.concat([Buffer.from([0x80, 0x04, 0x95]), Buffer.from(JSON.stringify(state)), Buffer.from('.')]));
+  writeFileSync(
+    file,
+    Buffer.concat([Buffer.from([0x80, 0x04, 0x95]), Buffer.from(JSON.stringify(state)), Buffer.from('.')]),
+  );
 }
 
 export function readPik(file) {
   const buf = readFileSync(file);
-  if (buf[0] !== 0x80 || buf[buf.length - 1] !== 0x2e) throw new Error('_pickle.UnpicklingError: invalid load key');
+  if (buf[0] !== 0x80 || buf[buf.length - 1] !== 0x2e)
+    throw new Error('_pickle.UnpicklingError: invalid load key');
   try {
     return JSON.parse(buf.subarray(3, buf.length - 1).toString('utf8'));
   } catch {
@@ -163,7 +167,7 @@ export async function runGnrDaemon({ host, port }) {
         if (args.saveStatus) {
           for (const site of sites) {
             const file = join(site.dir, 'siteregister_data.pik');
-            if (process.env.GNR_SANDBOX_PIK_CORRUPT === '1') writeFileSync(file, randomBytes(64));
+            if (args.corrupt) writeFileSync(file, randomBytes(64));
             else writePik(file, states.get(site.name));
             log(`site ${site.name}: register state saved to ${file}`);
           }
@@ -229,11 +233,19 @@ export function daemonCall(cmd, args = {}, { host, port, timeoutMs = 3000 } = re
  * `inProcess`: the `gnr.web:daemon` entry point was installed when the process started (Python
  * resolves it at import), so the registers live in the process instead of gnrdaemon.
  */
-export async function runSiteServer({ kind, address, site, inProcess, workers = 1, pages = {}, nats = null }) {
+export async function runSiteServer({
+  kind,
+  address,
+  site,
+  inProcess,
+  workers = 1,
+  pages = {},
+  nats = null,
+  errorNoise = false,
+}) {
   const started = Date.now();
   const serverHeader = kind === 'wsgi' ? 'gunicorn' : 'uvicorn';
   const stickyCookie = process.env.GNR_ASGI_STICKY_COOKIE || 'sticky_cid';
-  const corrupt = process.env.GNR_SANDBOX_ERRLOG === '1';
   let requests = 0;
   const life = lifecycle(() => natsSocket?.destroy());
 
@@ -246,7 +258,9 @@ export async function runSiteServer({ kind, address, site, inProcess, workers = 
       try {
         state = readPik(pik);
         restored = true;
-        log(`register restored from ${pik}: ${Object.keys(state.pages).length} pages, ${Object.keys(state.connections).length} connections`);
+        log(
+          `register restored from ${pik}: ${Object.keys(state.pages).length} pages, ${Object.keys(state.connections).length} connections`,
+        );
       } catch (err) {
         log(`cannot load ${pik}: ${err.message}; registers start empty`);
         siteLog(site.dir, 'ERROR', `siteregister: cannot load ${pik}: ${err.message}`);
@@ -319,7 +333,12 @@ export async function runSiteServer({ kind, address, site, inProcess, workers = 
             workers,
             registers: 'in-process',
             restored_from_pik: restored,
-            pages: { lifecycle: pages.lifecycle ?? 'ephemeral', count: s.pages, ttl: pages.ttl ?? null, max: pages.max ?? null },
+            pages: {
+              lifecycle: pages.lifecycle ?? 'ephemeral',
+              count: s.pages,
+              ttl: pages.ttl ?? null,
+              max: pages.max ?? null,
+            },
             users: s.users,
             connections: s.connections,
             sticky: workers > 1 ? { cookie: stickyCookie } : null,
@@ -357,7 +376,10 @@ export async function runSiteServer({ kind, address, site, inProcess, workers = 
       }
       if (path === '/' || path === '/index') {
         const cookies = Object.fromEntries(
-          (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).filter((kv) => kv.length === 2),
+          (req.headers.cookie ?? '')
+            .split(';')
+            .map((c) => c.trim().split('='))
+            .filter((kv) => kv.length === 2),
         );
         const connection = cookies.gnr_conn ?? id22();
         const headers = { 'content-type': 'text/html; charset=utf-8' };
@@ -371,7 +393,7 @@ export async function runSiteServer({ kind, address, site, inProcess, workers = 
         }
         headers['set-cookie'] = setCookies;
         await registers.register({ pageId, user: 'guest', connection });
-        if (corrupt) siteLog(site.dir, 'ERROR', `page ${pageId}: connection is not longer valid`);
+        if (errorNoise) siteLog(site.dir, 'ERROR', `page ${pageId}: connection is not longer valid`);
         return send(
           res,
           200,
@@ -391,7 +413,10 @@ export async function runSiteServer({ kind, address, site, inProcess, workers = 
   server.keepAliveTimeout = 5000;
   server.on('connection', (s) => life.track(s));
   if (kind !== 'wsgi') server.on('upgrade', (req, socket) => acceptWebSocket(req, socket, serverHeader));
-  else server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+  else
+    server.on('upgrade', (_req, socket) =>
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'),
+    );
   life.servers.add(server);
   await listen(server, address);
   log(
@@ -428,7 +453,9 @@ function natsConnect(url) {
     socket.on('data', (c) => {
       buf += c.toString();
       if (buf.startsWith('INFO ') && buf.includes('\r\n') && !buf.includes('PONG')) {
-        socket.write('CONNECT {"verbose":false,"name":"genropy-asgi"}\r\nSUB dbevent 1\r\nSUB system.broadcast 2\r\nPING\r\n');
+        socket.write(
+          'CONNECT {"verbose":false,"name":"genropy-asgi"}\r\nSUB dbevent 1\r\nSUB system.broadcast 2\r\nPING\r\n',
+        );
       }
       if (buf.includes('PONG\r\n')) {
         clearTimeout(timer);
@@ -523,7 +550,9 @@ export async function runNginx({ confFile }) {
     );
     if (!res.headersSent) {
       res.writeHead(502, { server: 'nginx', 'content-type': 'text/html' });
-      res.end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n');
+      res.end(
+        '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n',
+      );
     }
   };
   const makeServer = (port) => {
@@ -539,7 +568,11 @@ export async function runNginx({ confFile }) {
         return res.end();
       }
       const up = loc.upstream;
-      const headers = { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1', connection: 'keep-alive' };
+      const headers = {
+        ...req.headers,
+        'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
+        connection: 'keep-alive',
+      };
       delete headers.upgrade;
       const preq = httpRequest(
         {
@@ -563,13 +596,15 @@ export async function runNginx({ confFile }) {
     server.on('upgrade', (req, socket, head) => {
       const srv = config.servers.find((s) => s.listen.some((l) => l.port === port));
       const loc = srv ? route(srv, (req.url ?? '/').split('?')[0]) : null;
-      if (!loc?.upstream) return socket.end('HTTP/1.1 404 Not Found\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n');
+      if (!loc?.upstream)
+        return socket.end('HTTP/1.1 404 Not Found\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n');
       const up = loc.upstream;
       const upstream = connect(up.socketPath ? { path: up.socketPath } : { host: up.host, port: up.port });
       life.track(upstream);
       upstream.on('connect', () => {
         let headText = `${req.method} ${req.url} HTTP/1.1\r\n`;
-        for (let i = 0; i < req.rawHeaders.length; i += 2) headText += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+        for (let i = 0; i < req.rawHeaders.length; i += 2)
+          headText += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
         upstream.write(`${headText}\r\n`);
         if (head?.length) upstream.write(head);
         upstream.pipe(socket);
@@ -619,12 +654,3 @@ export async function runNginx({ confFile }) {
     }
   });
 }
-
-/** Removes a pid file if it names this process (used by servers that write their own). */
-export function removeOwnPid(file) {
-  try {
-    if (Number(readFileSync(file, 'utf8').trim()) === process.pid) unlinkSync(file);
-  } catch {}
-}
-
-export { sleep };

@@ -1,0 +1,15 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * `GNR_MIGRATE_TRACE=1`: the time each stage of a backup operation took, on stderr. For
+ * measuring on a real machine; silent otherwise.
+ */
+export function tracer(what: string): (stage: string) => void {
+  if (!process.env.GNR_MIGRATE_TRACE) return () => {};
+  let last = performance.now();
+  return (stage) => {
+    const now = performance.now();
+    process.stderr.write(`[trace] ${what}: ${stage} ${(now - last).toFixed(1)} ms\n`);
+    last = now;
+  };
+}
