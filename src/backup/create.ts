@@ -95,7 +95,9 @@ async function fillData(
   lap: (stage: string) => void,
 ): Promise<{ entries: ManifestEntry[]; totals: Manifest['totals']; vanished: string[]; hardLinks: number }> {
   mkdirSync(data, 0o700);
-  const dirs = scan.entries.filter((e): e is WalkEntry & { st: FileStat } => e.type === 'dir');
+  const dirs = scan.entries
+    .filter((e): e is WalkEntry & { st: FileStat } => e.type === 'dir')
+    .map((d) => ({ path: d.path, ...attrs(d.st) }));
   makeDirs(data, dirs);
   lap(`${dirs.length} folders made`);
 
@@ -157,11 +159,7 @@ async function fillData(
     data,
     links.map((l) => ({ path: l.path, target: l.target, ...attrs(l.st) })),
   );
-  applyDirAttrs(
-    data,
-    dirs.map((d) => ({ path: d.path, ...attrs(d.st) })),
-    single ? undefined : attrs(scan.root),
-  );
+  applyDirAttrs(data, dirs, single ? undefined : attrs(scan.root));
 
   lap('symlinks and folder attributes');
   const entries: ManifestEntry[] = [];

@@ -14,6 +14,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { modeNeedsChmod } from './umask.js';
 
 /**
  * The per-file work of backup, verify and restore, as synchronous system calls. They run inside
@@ -167,8 +168,8 @@ function copyFrom(
     // Owner before mode: chown clears set-id bits. Only root can give files away.
     if (myUid === 0 && a.uid !== undefined && a.gid !== undefined && (a.uid !== myUid || a.gid !== myGid))
       fchownSync(fout, a.uid, a.gid);
-    // Always: open() applied the umask, and set-id and sticky bits need chmod anyway.
-    fchmodSync(fout, a.mode);
+    // open() applied the umask and ignores set-id bits; chmod when that changed the mode.
+    if (modeNeedsChmod(a.mode)) fchmodSync(fout, a.mode);
     const t = a.mtimeMs / 1000;
     futimesSync(fout, t, t);
     return { sha256: hash.digest('hex'), size };

@@ -1,5 +1,6 @@
 import { chmodSync, chownSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { under } from './layout.js';
+import { modeNeedsChmod } from './umask.js';
 
 /**
  * Building a tree from entries, shared by backup (into data/) and restore (beside the target):
@@ -24,8 +25,11 @@ function ownerChange(a: Attrs): [number, number] | undefined {
   return a.uid === myUid && a.gid === myGid ? undefined : [a.uid, a.gid];
 }
 
-export function makeDirs(root: string, dirs: Array<{ path: string }>): void {
-  for (const d of dirs) mkdirSync(under(root, d.path), 0o700);
+/** A folder the owner can write into is made with its final mode at once (no chmod later). */
+const finalAtOnce = (mode: number) => (mode & 0o700) === 0o700 && !modeNeedsChmod(mode);
+
+export function makeDirs(root: string, dirs: Array<{ path: string; mode: number }>): void {
+  for (const d of dirs) mkdirSync(under(root, d.path), finalAtOnce(d.mode) ? d.mode : 0o700);
 }
 
 export function makeSymlinks(root: string, links: Array<Attrs & { path: string; target: string }>): void {
@@ -42,14 +46,16 @@ export function makeSymlinks(root: string, links: Array<Attrs & { path: string; 
 
 /** `dirs` in parent-before-child order; applied in reverse, then the root itself. */
 export function applyDirAttrs(root: string, dirs: Array<Attrs & { path: string }>, rootAttrs?: Attrs): void {
-  for (let i = dirs.length - 1; i >= 0; i--) setAttrs(under(root, dirs[i]!.path), dirs[i]!);
+  for (let i = dirs.length - 1; i >= 0; i--) setAttrs(under(root, dirs[i]!.path), dirs[i]!, finalAtOnce);
   if (rootAttrs) setAttrs(root, rootAttrs);
 }
 
-export function setAttrs(path: string, a: Attrs): void {
+/** `modeIsSet`: whether the folder was made with its mode already (see makeDirs). */
+export function setAttrs(path: string, a: Attrs, modeIsSet?: (mode: number) => boolean): void {
   const own = ownerChange(a);
   if (own) chownSync(path, own[0], own[1]);
-  chmodSync(path, a.mode);
+  // chown clears set-id bits, so a folder given away always gets its mode again.
+  if (own || !modeIsSet?.(a.mode)) chmodSync(path, a.mode);
   const t = a.mtimeMs / 1000;
   utimesSync(path, t, t);
 }

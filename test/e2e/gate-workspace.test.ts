@@ -92,6 +92,19 @@ describe('gate on a workspace', () => {
     expect(plain.stderr).toMatch(/gnr-migrate gate · acme · phase 0 \(ASGI wraps WSGI\) · current/);
   });
 
+  it('after a real `phase 0`, the gate passes on what the phase runner recorded', async () => {
+    const ws = makeGateWorkspace();
+    const applied = await runCli(['phase', '0', '--yes'], { cwd: ws.root, env: quiet });
+    expect(applied.code, applied.stderr).toBe(0);
+    const r = await gate(ws.root, ['--json', '--deep']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = json<Doc>(r);
+    expect(doc.standing).toBe('current');
+    const backups = doc.items.filter((i) => i.id.startsWith('backup: '));
+    expect(backups.map((i) => i.verdict)).toEqual(['pass', 'pass']);
+    expect(itemOf(doc, 'runbook').verdict).toBe('pass');
+  });
+
   it('a corrupted backup fails with --deep, naming the file; the JUnit report says so', async () => {
     const ws = makeGateWorkspace();
     const ids = await ws.backUp(['conf', 'data']);
