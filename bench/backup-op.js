@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import { createBackup, listBackups, restoreBackup, verifyBackup } from '../dist/backup/index.js';
 // One operation of the backup engine in its own process, for bench/backup.js:
 //   backup-op.js create WORKSPACE SOURCE | verify WORKSPACE | restore WORKSPACE TARGET
 // (verify and restore act on the workspace's newest backup).
 import { workspaceAt } from '../dist/core/workspace.js';
-import { createBackup, listBackups, restoreBackup, verifyBackup } from '../dist/backup/index.js';
 
 const [what, root, arg] = process.argv.slice(2);
 const ws = workspaceAt(root);

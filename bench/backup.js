@@ -123,7 +123,12 @@ try {
   row('ours: full backup', 'cp -a', (x) => x <= 1.25, 'target ≤ 1.25');
   row('ours: unchanged incremental', 'ours: full backup', (x) => x <= 0.25, 'target ≤ 0.25');
   row('ours: unchanged incremental', 'rsync -a --link-dest', (x) => x < 1, 'target < 1');
-  row('ours: verify (deep)', 'find | xargs sha256sum', (x) => 1 / x >= 0.8, `throughput ${(m['find | xargs sha256sum'] / m['ours: verify (deep)']).toFixed(2)}×, target ≥ 0.8`);
+  row(
+    'ours: verify (deep)',
+    'find | xargs sha256sum',
+    (x) => 1 / x >= 0.8,
+    `throughput ${(m['find | xargs sha256sum'] / m['ours: verify (deep)']).toFixed(2)}×, target ≥ 0.8`,
+  );
   row('ours: restore', 'cp -a');
 } finally {
   console.log(`\nremoving ${base}…`);

@@ -2,6 +2,7 @@ import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { InputError, NeedsPersonError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
+import { cleanTemporaries } from './clean.js';
 import { createBackup } from './create.js';
 import type { RestoreTask } from './file-ops.js';
 import { dataDir, under } from './layout.js';
@@ -37,6 +38,8 @@ export class RestoreRefusedError extends NeedsPersonError {
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const { ws, id, signal } = opts;
   await readBackup(ws, id);
+  // A restore killed mid-swap is finished first, so its target is whole before this one runs.
+  await cleanTemporaries(ws);
   const read = await readManifest(ws, id);
   const refuse = (problems: VerifyProblem[]) =>
     new RestoreRefusedError({ id, ok: false, deep: true, files: 0, bytes: 0, problems });

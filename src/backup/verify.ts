@@ -35,7 +35,9 @@ export async function verifyBackup(
       files.map((e) => ({ op: 'hash', path: under(data, e.path) })),
       { ...signal, sizes: files.map((e) => e.size) },
     );
-    results.forEach((r, i) => problems.push(...fileProblems(files[i]!, r)));
+    results.forEach((r, i) => {
+      problems.push(...fileProblems(files[i]!, r));
+    });
   }
   const { files: n, bytes } = read.manifest.totals;
   return { ...report, files: n, bytes, ok: problems.length === 0, problems: sortByPath(problems) };

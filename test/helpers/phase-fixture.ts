@@ -64,7 +64,8 @@ const listenerScript = `
 const net = require('node:net');
 const fs = require('node:fs');
 const [port, pidFile] = process.argv.slice(2);
-const srv = net.createServer((s) => s.end('ok\\n'));
+// A probe that closes at once makes the write fail: ignore it rather than crash.
+const srv = net.createServer((s) => { s.on('error', () => {}); s.end('ok\\n'); });
 srv.listen(Number(port), '127.0.0.1', () => fs.writeFileSync(pidFile, String(process.pid)));
 process.on('SIGTERM', () => srv.close(() => process.exit(0)));
 `;
