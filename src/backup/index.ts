@@ -7,7 +7,6 @@ export { cleanTemporaries } from './clean.js';
 export { createBackup } from './create.js';
 export { estimateBackup } from './estimate.js';
 export { parseBackupId } from './layout.js';
-export { manifestJsonSchema } from './manifest.js';
 export { protectedBackups } from './protect.js';
 export { type PruneOptions, type PruneResult, pruneBackups } from './prune.js';
 export { RestoreRefusedError, restoreBackup } from './restore.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Workspace } from '../core/workspace.js';
 import { backupDir, compareIds, manifestFile, parseBackupId } from './layout.js';
 import type { FileEntry } from './manifest.js';
-import { entryProblem } from './manifest.js';
+import { entryProblem } from './manifest-format.js';
 
 /**
  * The backup an incremental one links against: the newest complete backup of the same system,

@@ -9,7 +9,7 @@ import { dataDir, under } from './layout.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
 import { runFileTasks } from './pool.js';
-import { readBackup, readManifest } from './store.js';
+import { assertBackupExists, readManifest } from './store.js';
 import { abandonSwap, beginSwap, completeSwap } from './swap.js';
 import type { RestoreOptions, RestoreResult, VerifyProblem, VerifyReport } from './types.js';
 import { checkStructure, fileProblems, sortByPath } from './verify.js';
@@ -37,7 +37,7 @@ export class RestoreRefusedError extends NeedsPersonError {
  */
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const { ws, id, signal } = opts;
-  await readBackup(ws, id);
+  await assertBackupExists(ws, id);
   // A restore killed mid-swap is finished first, so its target is whole before this one runs.
   await cleanTemporaries(ws);
   const read = await readManifest(ws, id);

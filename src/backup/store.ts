@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
 import { assertBackupId, backupDir, compareIds, manifestFile, parseBackupId } from './layout.js';
-import { type Manifest, type ManifestHeader, parseManifest, parseManifestHeader } from './manifest.js';
+import type { Manifest, ManifestHeader } from './manifest.js';
+import { parseManifest, parseManifestHeader } from './manifest-format.js';
 import type { BackupInfo } from './types.js';
 
 /** Reading what is in `backups/`: the complete backups and their manifests. */
@@ -20,6 +22,15 @@ export async function listBackups(ws: Workspace): Promise<BackupInfo[]> {
   const ids = names.filter((n) => !n.startsWith('.') && parseBackupId(n)).sort(compareIds);
   const infos = await Promise.all(ids.map((id) => loadInfo(ws, id)));
   return infos.filter((i): i is BackupInfo => i !== undefined).sort(byAge);
+}
+
+/**
+ * For verify and restore, which read the whole manifest anyway: an unknown id is exit 2 (via
+ * readBackup's message) without reading and hashing the manifest twice.
+ */
+export async function assertBackupExists(ws: Workspace, id: string): Promise<void> {
+  assertBackupId(id);
+  if (!existsSync(manifestFile(ws, id))) await readBackup(ws, id);
 }
 
 /** One backup by id; an unknown id is exit 2, naming the ids that system has. */
@@ -49,7 +60,7 @@ export async function readManifest(ws: Workspace, id: string): Promise<ManifestR
     return { ok: false, problems: [`cannot read manifest.json (${(err as NodeJS.ErrnoException).code})`] };
   }
   const hash = sha256(bytes);
-  const parsed = parseManifest(bytes.toString('utf8'));
+  const parsed = await parseManifest(bytes.toString('utf8'));
   if (!parsed.ok) return { ok: false, problems: parsed.problems, hash };
   if (parsed.value.id !== id)
     return { ok: false, problems: [`manifest.json names backup ${parsed.value.id}, not ${id}`], hash };
@@ -84,7 +95,7 @@ async function loadInfo(ws: Workspace, id: string): Promise<BackupInfo | undefin
     return damaged(ws, id, `cannot read manifest.json (${code})`, '');
   }
   const hash = sha256(bytes);
-  const parsed = parseManifestHeader(bytes.toString('utf8'));
+  const parsed = await parseManifestHeader(bytes.toString('utf8'));
   if (!parsed.ok) return damaged(ws, id, parsed.problems.join('; '), hash);
   if (parsed.value.id !== id) return damaged(ws, id, `manifest.json names backup ${parsed.value.id}`, hash);
   return infoFromHeader(ws, parsed.value, hash);

@@ -4,7 +4,8 @@ import { type FileResult, octal } from './file-ops.js';
 import { dataDir, under } from './layout.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { runFileTasks } from './pool.js';
-import { readBackup, readManifest } from './store.js';
+import { assertBackupExists, readManifest } from './store.js';
+import { tracer } from './trace.js';
 import type { VerifyProblem, VerifyReport } from './types.js';
 import { walkTree } from './walk.js';
 
@@ -18,8 +19,10 @@ export async function verifyBackup(
   id: string,
   opts: { deep: boolean; signal?: AbortSignal },
 ): Promise<VerifyReport> {
-  await readBackup(ws, id);
+  const lap = tracer(`verify ${id}`);
+  await assertBackupExists(ws, id);
   const read = await readManifest(ws, id);
+  lap('manifest');
   const report = { id, deep: opts.deep, files: 0, bytes: 0 };
   if (!read.ok)
     return {
@@ -30,6 +33,7 @@ export async function verifyBackup(
   const data = dataDir(ws, id);
   const signal = opts.signal ? { signal: opts.signal } : {};
   const { problems, files } = await checkStructure(data, read.manifest, { statFiles: !opts.deep, ...signal });
+  lap('structure');
   if (opts.deep && files.length > 0) {
     const results = await runFileTasks(
       files.map((e) => ({ op: 'hash', path: under(data, e.path) })),
@@ -39,6 +43,7 @@ export async function verifyBackup(
       problems.push(...fileProblems(files[i]!, r));
     });
   }
+  lap('hashes');
   const { files: n, bytes } = read.manifest.totals;
   return { ...report, files: n, bytes, ok: problems.length === 0, problems: sortByPath(problems) };
 }

@@ -1,11 +1,11 @@
-import { formatDuration } from '../core/clock.js';
 import type { Output } from '../ui/output.js';
 import { createProgress, type ItemStatus, type ProgressView } from '../ui/progress.js';
+import { createPlainProgress } from '../ui/progress-plain.js';
 
 /**
- * How the phase runner and the rollback executor tell a person what they are doing. Sections
- * whose items are known up front are drawn live (listr2) on a terminal; everything else, and
- * everything without a terminal or under CI, is plain lines. Silent with --json.
+ * How the phase runner and the rollback executor tell a person what they are doing, section
+ * by section. A section whose items are known up front is drawn live (listr2) on a terminal;
+ * otherwise, and always without a terminal or under CI, it is plain lines. Silent with --json.
  */
 export interface StageReporter {
   stage(title: string, items?: { id: string; title: string }[]): void;
@@ -15,15 +15,6 @@ export interface StageReporter {
   /** A line of its own (a notice between sections). */
   note(line: string): void;
   close(): Promise<void>;
-}
-
-const slowAfterMs = 2_000;
-
-interface Started {
-  title: string;
-  at: number;
-  announced: boolean;
-  timer?: NodeJS.Timeout;
 }
 
 export const silentReporter: StageReporter = {
@@ -37,66 +28,31 @@ export const silentReporter: StageReporter = {
 
 export function createStageReporter(out: Output): StageReporter {
   if (out.json) return silentReporter;
-  const { c } = out;
   let view: ProgressView | undefined;
-  let pendingClose: Promise<void> = Promise.resolve();
-  const started = new Map<string, Started>();
-  const announce = (entry: Started) => {
-    if (entry.announced) return;
-    entry.announced = true;
-    if (entry.timer) clearTimeout(entry.timer);
-    out.say(`  ${c.dim('…')} ${entry.title}`);
-  };
-  const icon: Record<ItemStatus, string> = {
-    pass: c.green('✓'),
-    fail: c.red('✗'),
-    warn: c.yellow('!'),
-    timeout: c.red('⧗'),
-    error: c.red('✗'),
-    pending: c.dim('…'),
-    skipped: c.dim('-'),
-  };
+  // Sections close in order: a live view must finish drawing before the next one starts.
+  let closing: Promise<void> = Promise.resolve();
   const closeView = () => {
-    if (view) {
-      const v = view;
-      view = undefined;
-      pendingClose = pendingClose.then(() => v.close());
-    }
+    if (!view) return;
+    const v = view;
+    view = undefined;
+    closing = closing.then(() => v.close());
   };
   return {
     stage(title, items) {
       closeView();
-      if (out.interactive && items && items.length > 0) {
-        view = createProgress(out, title, items);
-        return;
-      }
-      out.say(c.bold(`▸ ${title}`));
+      view =
+        items && items.length > 0
+          ? createProgress(out, title, items)
+          : createPlainProgress(out, `▸ ${title}`, []);
     },
     start(id, title) {
-      const entry: Started = { title, at: performance.now(), announced: false };
-      started.set(id, entry);
-      if (view) view.start(id);
-      else {
-        // Quick items print one line when they end; a slow one says it is running.
-        entry.timer = setTimeout(() => announce(entry), slowAfterMs);
-        entry.timer.unref();
-      }
+      view?.start(id, title);
     },
     output(id, line) {
-      if (view) return view.output(id, line);
-      const entry = started.get(id);
-      if (entry) announce(entry);
-      out.say(c.dim(`    │ ${line}`));
+      view?.output(id, line);
     },
     end(id, status, detail) {
-      const s = started.get(id);
-      if (s?.timer) clearTimeout(s.timer);
-      if (view) {
-        view.finish(id, status, detail);
-        return;
-      }
-      const took = s ? c.dim(` (${formatDuration(performance.now() - s.at)})`) : '';
-      out.say(`  ${icon[status]} ${s?.title ?? id}${detail ? ` — ${detail}` : ''}${took}`);
+      view?.finish(id, status, detail);
     },
     note(line) {
       closeView();
@@ -104,7 +60,7 @@ export function createStageReporter(out: Output): StageReporter {
     },
     async close() {
       closeView();
-      await pendingClose;
+      await closing;
     },
   };
 }

@@ -2,9 +2,13 @@ import { formatDuration } from '../core/clock.js';
 import type { Output } from './output.js';
 import type { ItemStatus, ProgressView } from './progress.js';
 
+/** An item still running after this long gets a line saying so; quicker ones get one line. */
+const announceAfterMs = 2_000;
+
 /**
- * Progress as plain lines, for CI logs and pipes: a line when an item starts, a line when it
- * ends, and command output prefixed by its item (items run concurrently, lines interleave).
+ * Progress as plain lines, for CI logs and pipes: one line when an item ends, a line when it
+ * starts only if it is slow or prints output, and command output prefixed by its item (items
+ * run concurrently, lines interleave).
  */
 export function createPlainProgress(
   out: Output,
@@ -13,7 +17,7 @@ export function createPlainProgress(
 ): ProgressView {
   const { c } = out;
   const titles = new Map(items.map((i) => [i.id, i.title]));
-  const started = new Map<string, number>();
+  const running = new Map<string, { at: number; announced: boolean; timer?: NodeJS.Timeout }>();
   const marks: Record<ItemStatus, string> = {
     pass: c.green('✓'),
     fail: c.red('✗'),
@@ -23,20 +27,35 @@ export function createPlainProgress(
     pending: c.dim('…'),
     skipped: c.dim('-'),
   };
+  const title = (id: string) => titles.get(id) ?? id;
+  const announce = (id: string) => {
+    const r = running.get(id);
+    if (!r || r.announced) return;
+    r.announced = true;
+    if (r.timer) clearTimeout(r.timer);
+    out.say(`  ${c.dim('▸')} ${title(id)} ${c.dim('…')}`);
+  };
   out.say(c.bold(heading));
   return {
-    start(id) {
-      started.set(id, performance.now());
-      out.say(`  ${c.dim('▸')} ${titles.get(id) ?? id} ${c.dim('…')}`);
+    start(id, itemTitle) {
+      if (itemTitle) titles.set(id, itemTitle);
+      const timer = setTimeout(() => announce(id), announceAfterMs);
+      timer.unref();
+      running.set(id, { at: performance.now(), announced: false, timer });
     },
     output(id, line) {
+      announce(id);
       out.say(c.dim(`    │ ${id}: ${line}`));
     },
     finish(id, status, detail) {
-      const at = started.get(id);
-      const took = at !== undefined ? c.dim(` (${formatDuration(performance.now() - at)})`) : '';
-      out.say(`  ${marks[status]} ${titles.get(id) ?? id} ${status}${detail ? ` — ${detail}` : ''}${took}`);
+      const r = running.get(id);
+      if (r?.timer) clearTimeout(r.timer);
+      running.delete(id);
+      const took = r ? c.dim(` (${formatDuration(performance.now() - r.at)})`) : '';
+      out.say(`  ${marks[status]} ${title(id)} ${status}${detail ? ` — ${detail}` : ''}${took}`);
     },
-    close: async () => {},
+    close: async () => {
+      for (const r of running.values()) if (r.timer) clearTimeout(r.timer);
+    },
   };
 }

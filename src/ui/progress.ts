@@ -13,7 +13,8 @@ import { createPlainProgress } from './progress-plain.js';
 export type ItemStatus = 'pass' | 'fail' | 'warn' | 'timeout' | 'error' | 'pending' | 'skipped';
 
 export interface ProgressView {
-  start(id: string): void;
+  /** `title` names an item that was not in the list the view was made with. */
+  start(id: string, title?: string): void;
   output(id: string, line: string): void;
   finish(id: string, status: ItemStatus, detail?: string): void;
   /** Ends the view (items never finished are shown as skipped) and restores the terminal. */

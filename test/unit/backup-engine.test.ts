@@ -25,7 +25,7 @@ import {
   restoreBackup,
   verifyBackup,
 } from '../../src/backup/index.js';
-import { parseManifest, serializeManifest } from '../../src/backup/manifest.js';
+import { parseManifest, serializeManifest } from '../../src/backup/manifest-format.js';
 import type { Clock } from '../../src/core/clock.js';
 import { InputError } from '../../src/core/errors.js';
 import { workspaceAt } from '../../src/core/workspace.js';
@@ -147,7 +147,7 @@ describe('backup and restore of the torture tree', () => {
     writeFileSync(join(src, 'sub', 'x.pyc'), 'bytecode');
     const system = { name: 'site', path: src, exclude: ['logs/**', '**/*.pyc'] };
     const info = await createBackup({ ws, system, phase: null, runId: null, clock });
-    const m = parseManifest(readFileSync(join(info.dir, 'manifest.json'), 'utf8'));
+    const m = await parseManifest(readFileSync(join(info.dir, 'manifest.json'), 'utf8'));
     const paths = m.ok ? m.value.entries.map((e) => e.path) : [];
     expect(paths).toContain('logs');
     expect(paths).not.toContain('logs/old.log');
@@ -377,7 +377,7 @@ describe('manifest written by a backup', () => {
     await new Promise<void>((r) => server.listen(join(src, 'app.sock'), r));
     try {
       const info = await createBackup({ ws, system, phase: null, runId: null, clock });
-      const parsed = parseManifest(readFileSync(join(info.dir, 'manifest.json'), 'utf8'));
+      const parsed = await parseManifest(readFileSync(join(info.dir, 'manifest.json'), 'utf8'));
       expect(parsed.ok).toBe(true);
       if (!parsed.ok) return;
       expect(parsed.value.hardLinks).toBe(2);

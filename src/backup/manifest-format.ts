@@ -1,0 +1,198 @@
+import type { Manifest, ManifestEntry, ManifestHeader } from './manifest.js';
+
+/**
+ * manifest.json on disk: the header first, pretty-printed, and `entries` last with one entry
+ * per line — readable, greppable, and `list` can read the header without the entries.
+ *
+ * Reading checks the rules of the zod schemas in manifest.ts by hand: zod costs ~1 s on 20,000
+ * entries where this costs ~0.05 s, and its import alone ~40–180 ms. zod is asked (loaded then)
+ * only to word what is wrong with a manifest this refused. A test keeps the two equal.
+ */
+
+const entriesKey = ',\n  "entries": [';
+
+export function serializeManifest(m: Manifest): string {
+  const { entries, ...header } = m;
+  const head = JSON.stringify(header, null, 2).replace(/\n}$/, '');
+  if (entries.length === 0) return `${head}${entriesKey}]\n}\n`;
+  return `${head}${entriesKey}\n${entries.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]\n}\n`;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+/** Full parse: JSON, the schema's rules, then the cross-entry rules a safe restore depends on. */
+export async function parseManifest(text: string): Promise<ParseResult<Manifest>> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problems: [`not JSON: ${(err as Error).message}`] };
+  }
+  if (!isObject(data)) return { ok: false, problems: ['(top): expected an object'] };
+  const { entries, ...header } = data;
+  const valid =
+    headerProblem(header) === undefined &&
+    Array.isArray(entries) &&
+    entries.every((e) => entryProblem(e) === undefined);
+  if (!valid) return { ok: false, problems: await explain(data) };
+  const manifest = data as Manifest;
+  const consistency = consistencyProblems(manifest);
+  return consistency.length ? { ok: false, problems: consistency } : { ok: true, value: manifest };
+}
+
+/**
+ * The header alone, cut before `entries` when the file has our layout (a hand-reformatted file
+ * falls back to a full parse). For `list` and `status`, which need no entries.
+ */
+export async function parseManifestHeader(text: string): Promise<ParseResult<ManifestHeader>> {
+  const cut = text.indexOf(entriesKey);
+  if (cut > 0) {
+    try {
+      const header: unknown = JSON.parse(`${text.slice(0, cut)}\n}`);
+      if (isObject(header) && headerProblem(header) === undefined)
+        return { ok: true, value: header as ManifestHeader };
+    } catch {
+      // not our layout: fall through
+    }
+  }
+  const full = await parseManifest(text);
+  if (!full.ok) return full;
+  const { entries: _entries, ...header } = full.value;
+  return { ok: true, value: header };
+}
+
+async function explain(data: Record<string, unknown>): Promise<string[]> {
+  const { schemaProblems } = await import('./manifest.js');
+  const problems = schemaProblems(data);
+  return problems.length ? problems : ['does not match the manifest schema'];
+}
+
+/** Relative, `/`-separated, no empty, `.` or `..` segment: nothing a restore could escape with. */
+export function isSafeRelPath(p: string): boolean {
+  if (p === '' || p.startsWith('/') || p.includes('\0')) return false;
+  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown) => typeof v === 'string';
+const onlyKeys = (o: Record<string, unknown>, keys: Set<string>) => Object.keys(o).every((k) => keys.has(k));
+const sha256Hex = /^[0-9a-f]{64}$/;
+
+const entryKeys = {
+  file: new Set(['path', 'type', 'mode', 'mtimeMs', 'uid', 'gid', 'size', 'sha256']),
+  dir: new Set(['path', 'type', 'mode', 'mtimeMs', 'uid', 'gid', 'size']),
+  symlink: new Set(['path', 'type', 'mode', 'mtimeMs', 'uid', 'gid', 'size', 'target']),
+};
+
+/** The rules of `entrySchema`: undefined when the entry is valid, else what is wrong. */
+export function entryProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return 'not an object';
+  const type = v.type;
+  if (type !== 'file' && type !== 'dir' && type !== 'symlink') return 'type';
+  if (!onlyKeys(v, entryKeys[type])) return 'unknown key';
+  if (!isStr(v.path) || !isSafeRelPath(v.path as string)) return 'path';
+  const owner = ownerProblem(v);
+  if (owner) return owner;
+  if (type === 'file') {
+    if (!isInt(v.size, 0)) return 'size';
+    if (!isStr(v.sha256) || !sha256Hex.test(v.sha256 as string)) return 'sha256';
+  } else if (v.size !== undefined && !isNum(v.size)) return 'size';
+  if (type === 'symlink' && (!isStr(v.target) || v.target === '')) return 'target';
+  return undefined;
+}
+
+function ownerProblem(v: Record<string, unknown>): string | undefined {
+  if (!isInt(v.mode, 0, 0o7777)) return 'mode';
+  if (!isNum(v.mtimeMs)) return 'mtimeMs';
+  if (v.uid !== undefined && !isInt(v.uid, 0)) return 'uid';
+  if (v.gid !== undefined && !isInt(v.gid, 0)) return 'gid';
+  return undefined;
+}
+
+const headerKeys = new Set([
+  'version',
+  'id',
+  'system',
+  'source',
+  'sourceType',
+  'phase',
+  'runId',
+  'toolVersion',
+  'createdAt',
+  'excludes',
+  'root',
+  'previous',
+  'skipped',
+  'hardLinks',
+  'totals',
+]);
+const rootKeys = new Set(['mode', 'mtimeMs', 'uid', 'gid']);
+const skippedKeys = new Set(['path', 'reason']);
+const totalsKeys = ['files', 'dirs', 'symlinks', 'bytes', 'linkedFiles', 'linkedBytes'];
+
+/** The rules of `manifestHeaderSchema`: undefined when the header is valid. */
+export function headerProblem(h: Record<string, unknown>): string | undefined {
+  if (!onlyKeys(h, headerKeys)) return 'unknown key';
+  if (h.version !== 1) return 'version';
+  for (const k of ['id', 'system', 'source', 'toolVersion', 'createdAt']) if (!isStr(h[k])) return k;
+  if (h.sourceType !== 'dir' && h.sourceType !== 'file') return 'sourceType';
+  if (h.phase !== null && !isNum(h.phase)) return 'phase';
+  if (h.runId !== null && !isStr(h.runId)) return 'runId';
+  if (h.previous !== null && !isStr(h.previous)) return 'previous';
+  if (!Array.isArray(h.excludes) || !h.excludes.every(isStr)) return 'excludes';
+  if (h.root !== undefined && (!isObject(h.root) || !onlyKeys(h.root, rootKeys) || ownerProblem(h.root)))
+    return 'root';
+  if (
+    !Array.isArray(h.skipped) ||
+    !h.skipped.every((s) => isObject(s) && onlyKeys(s, skippedKeys) && isStr(s.path) && isStr(s.reason))
+  )
+    return 'skipped';
+  if (!isInt(h.hardLinks, 0)) return 'hardLinks';
+  const t = h.totals;
+  if (!isObject(t) || !onlyKeys(t, new Set(totalsKeys)) || !totalsKeys.every((k) => isInt(t[k], 0)))
+    return 'totals';
+  return undefined;
+}
+
+/**
+ * Rules no schema can say: paths unique, every entry's parent a folder entry listed before it
+ * (so no path runs through a symlink, which could make a copy escape the tree), a file system
+ * holds one top-level file, and the totals match.
+ */
+function consistencyProblems(m: Manifest): string[] {
+  const problems: string[] = [];
+  const types = new Map<string, ManifestEntry['type']>();
+  let files = 0;
+  let bytes = 0;
+  for (const e of m.entries) {
+    if (types.has(e.path)) problems.push(`${e.path}: listed twice`);
+    types.set(e.path, e.type);
+    const slash = e.path.lastIndexOf('/');
+    if (slash > 0) {
+      const parent = e.path.slice(0, slash);
+      const parentType = types.get(parent);
+      if (parentType !== 'dir')
+        problems.push(
+          parentType
+            ? `${e.path}: its parent ${parent} is a ${parentType}, not a folder`
+            : `${e.path}: its parent folder ${parent} is not listed before it`,
+        );
+    }
+    if (e.type === 'file') {
+      files++;
+      bytes += e.size;
+    }
+  }
+  const only = m.entries[0];
+  if (m.sourceType === 'file' && (m.entries.length !== 1 || only?.type !== 'file' || only.path.includes('/')))
+    problems.push('a single-file backup must hold exactly one top-level file');
+  if (files !== m.totals.files || bytes !== m.totals.bytes)
+    problems.push(
+      `totals say ${m.totals.files} files, ${m.totals.bytes} bytes; the entries hold ${files} files, ${bytes} bytes`,
+    );
+  return problems.slice(0, 20);
+}
