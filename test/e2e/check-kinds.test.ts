@@ -174,7 +174,7 @@ describe('gnr-migrate check against real things on 127.0.0.1', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('Checklist of phase 0 (First)');
-    expect(r.stderr).toMatch(/▸ env_ok/);
+    expect(r.stderr).toMatch(/✓ env_ok pass — /);
     expect(r.stderr).toMatch(/✓ team pass — acknowledged with --ack team/);
     expect(r.stderr).toMatch(/2 checks: 2 passed — no blocking failure/);
   });
