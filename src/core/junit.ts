@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 
 /**
@@ -77,9 +77,16 @@ export function renderJUnit(suites: JUnitSuite[], name: string): string {
 }
 
 /** Writes the report atomically (a CI upload never picks up half a file), creating its folder. */
-export async function writeJUnit(file: string, suites: JUnitSuite[], name: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFileAtomic(file, renderJUnit(suites, name));
+export async function writeJUnit(file: string, suites: JUnitSuite[], name: string): Promise<string> {
+  return writeReport(file, renderJUnit(suites, name));
+}
+
+/** Writes rendered XML whole or not at all; returns the absolute path. */
+export async function writeReport(file: string, xml: string): Promise<string> {
+  const path = resolve(file);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, xml);
+  return path;
 }
 
 export function countCases(cases: readonly JUnitCase[]): {

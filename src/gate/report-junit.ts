@@ -43,6 +43,6 @@ export function gateCase(item: GateItem): JUnitCase {
   return base;
 }
 
-export function writeGateJUnit(file: string, report: GateReport): Promise<void> {
+export function writeGateJUnit(file: string, report: GateReport): Promise<string> {
   return writeJUnit(file, [gateSuite(report)], 'gnr-migrate gate');
 }

@@ -55,7 +55,7 @@ describe('JUnit report', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(6);
     expect(xml).toContain('tests="6" failures="2" errors="1" skipped="1"');
     expect(xml).toMatch(
-      /<testcase classname="gnr-migrate.phase-0.checks" name="bad: bad" time="0.012">\s*<failure message="a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;/,
+      /<testcase name="bad: bad" classname="gnr-migrate.phase-0.checks" time="0.012">\s*<failure message="a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;/,
     );
     expect(xml).toContain('<failure message="no answer within 1s" type="timeout">');
     expect(xml).toContain('<error message="program not found: pytest" type="error">');
