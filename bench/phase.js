@@ -12,7 +12,15 @@ const rounds = Number(process.env.ROUNDS ?? 5);
 const steps = 50;
 
 function planWith(n) {
-  const lines = ['version: 1', 'project: bench', 'path: [0]', 'phases:', '  - id: 0', '    title: no-op steps', '    steps:'];
+  const lines = [
+    'version: 1',
+    'project: bench',
+    'path: [0]',
+    'phases:',
+    '  - id: 0',
+    '    title: no-op steps',
+    '    steps:',
+  ];
   for (let i = 0; i < n; i++) lines.push(`      - { id: s${i}, run: ["true"] }`);
   if (n === 0) lines[lines.length - 1] = '    steps: []';
   return `${lines.join('\n')}\n`;
@@ -24,7 +32,11 @@ function timePhase(n) {
     mkdirSync(join(ws, 'migration'));
     writeFileSync(join(ws, 'migration', 'plan.yaml'), planWith(n));
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [bin, 'phase', '0', '--yes'], { cwd: ws, stdio: 'ignore', env: { ...process.env, CI: '1' } });
+    const r = spawnSync(process.execPath, [bin, 'phase', '0', '--yes'], {
+      cwd: ws,
+      stdio: 'ignore',
+      env: { ...process.env, CI: '1' },
+    });
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (r.status !== 0) throw new Error(`phase exited ${r.status}`);
     return ms;
@@ -58,8 +70,14 @@ const perStepTool = (median(full) - median(empty)) / steps;
 const perStepBare = median(bare) / steps;
 const overhead = perStepTool - perStepBare;
 console.log(`phase of ${steps} no-op steps, median of ${rounds} rounds`);
-console.log(`  phase 0 with 0 steps          ${median(empty).toFixed(0).padStart(6)} ms (start-up, lock, ledger, runbook)`);
+console.log(
+  `  phase 0 with 0 steps          ${median(empty).toFixed(0).padStart(6)} ms (start-up, lock, ledger, runbook)`,
+);
 console.log(`  phase 0 with ${steps} steps         ${median(full).toFixed(0).padStart(6)} ms`);
 console.log(`  bare node: ${steps} spawns of true  ${median(bare).toFixed(0).padStart(6)} ms`);
-console.log(`  per step: tool ${perStepTool.toFixed(1)} ms, bare spawn ${perStepBare.toFixed(1)} ms (${(perStepTool / perStepBare).toFixed(2)}×)`);
-console.log(`  added by gnr-migrate per step: ${overhead.toFixed(1)} ms — ${overhead < 10 ? 'ok' : 'OVER'} (target < 10 ms)`);
+console.log(
+  `  per step: tool ${perStepTool.toFixed(1)} ms, bare spawn ${perStepBare.toFixed(1)} ms (${(perStepTool / perStepBare).toFixed(2)}×)`,
+);
+console.log(
+  `  added by gnr-migrate per step: ${overhead.toFixed(1)} ms — ${overhead < 10 ? 'ok' : 'OVER'} (target < 10 ms)`,
+);

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type FileResult, type FileTask, runTask } from './file-ops.js';
+import { tracer } from './trace.js';
 
 /**
  * Runs file tasks on a few worker threads, each doing synchronous system calls (file-ops.ts),
@@ -31,9 +32,15 @@ export async function runFileTasks(tasks: FileTask[], options: PoolOptions = {})
   signal?.throwIfAborted();
   if (tasks.length === 0) return [];
   const threads = options.threads ?? defaultThreads();
-  if (!workerAvailable || threads < 1 || tasks.length < (options.minForThreads ?? 128))
-    return runHere(tasks, signal);
-  return runOnThreads(tasks, makeBatches(tasks, options.sizes), threads, signal);
+  const lap = tracer('pool');
+  if (!workerAvailable || threads < 1 || tasks.length < (options.minForThreads ?? 128)) {
+    const results = await runHere(tasks, signal);
+    lap(`${tasks.length} tasks on this thread`);
+    return results;
+  }
+  const results = await runOnThreads(tasks, makeBatches(tasks, options.sizes), threads, signal);
+  lap(`${tasks.length} tasks on ${threads} worker threads`);
+  return results;
 }
 
 /**

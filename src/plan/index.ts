@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { PlanError } from '../core/errors.js';
 import { defaultPlanFile } from '../core/version.js';
 import type { Workspace } from '../core/workspace.js';
-import { readPlanFile } from './load.js';
+import { readPlanCache, writePlanCache } from './cache.js';
+import { deferredSource, hashPlanBytes, type PlanSource, parsePlanText, readPlanBytes } from './load.js';
 import { resolvePlan } from './resolve.js';
+import type { PlanInput } from './schema.js';
 import type { Plan } from './types.js';
 import { validatePlanData } from './validate.js';
 
@@ -29,10 +31,23 @@ export function planFileFor(options: Pick<LoadPlanOptions, 'workspace' | 'planFi
 /** read → YAML → schema → normalise and cross-check. Throws PlanError (exit 2) with every issue. */
 export async function loadPlan(options: LoadPlanOptions): Promise<Plan> {
   const { file, isDefault } = planFileFor(options);
-  const source = await readPlanFile(file);
-  const validated = validatePlanData(source);
-  if (!validated.ok) throw new PlanError(validated.issues);
-  return resolvePlan(source, validated.plan, {
+  const env = options.processEnv ?? process.env;
+  const bytes = await readPlanBytes(file);
+  const hash = hashPlanBytes(bytes);
+  const cached = readPlanCache(env, hash);
+  let source: PlanSource;
+  let input: PlanInput;
+  if (cached) {
+    source = deferredSource(file, bytes, hash, cached);
+    input = cached;
+  } else {
+    source = parsePlanText(file, bytes);
+    const validated = validatePlanData(source);
+    if (!validated.ok) throw new PlanError(validated.issues);
+    input = validated.plan;
+    await writePlanCache(env, hash, input);
+  }
+  return resolvePlan(source, input, {
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
     ...(options.vars ? { vars: options.vars } : {}),
     ...(options.processEnv ? { processEnv: options.processEnv } : {}),

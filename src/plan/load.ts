@@ -27,20 +27,46 @@ export function formatDocPath(path: DocPath): string {
 }
 
 export async function readPlanFile(file: string): Promise<PlanSource> {
-  let bytes: Buffer;
+  return parsePlanText(file, await readPlanBytes(file));
+}
+
+export async function readPlanBytes(file: string): Promise<Buffer> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new InputError(`${file}: no such plan file`, { cause: err });
     if (code === 'EISDIR') throw new InputError(`${file}: is a folder, expected a plan file`, { cause: err });
     throw new InputError(`${file}: cannot read the plan (${code ?? String(err)})`, { cause: err });
   }
-  return parsePlanText(file, bytes);
+}
+
+export function hashPlanBytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * A source whose YAML is parsed only if a position is asked for: the data came from the plan
+ * cache, and line numbers are needed only to report a problem.
+ */
+export function deferredSource(file: string, bytes: Uint8Array, hash: string, data: unknown): PlanSource {
+  let parsed: PlanSource | undefined;
+  return {
+    file,
+    get text() {
+      return Buffer.from(bytes).toString('utf8');
+    },
+    hash,
+    data,
+    locate(path) {
+      parsed ??= parsePlanText(file, bytes);
+      return parsed.locate(path);
+    },
+  };
 }
 
 export function parsePlanText(file: string, bytes: Uint8Array): PlanSource {
-  const hash = createHash('sha256').update(bytes).digest('hex');
+  const hash = hashPlanBytes(bytes);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -6,7 +6,7 @@ import { json, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { walkTree } from '../helpers/tree.js';
 
-/** Build first: `npx tsc -p .` (these run bin/gnr-migrate.js). */
+/** Build first: `npm run build` (these run bin/gnr-migrate.js, which loads the rolldown bundle). */
 
 function workspace(opts: { manySmall?: number; bigMiB?: number } = {}) {
   const root = tempDir('gnrm-e2e-backup-');
