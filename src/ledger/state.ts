@@ -107,6 +107,13 @@ export function unsettledRuns(state: State, liveHolder: { pid: number; host: str
   });
 }
 
+/** Runs left `running` by a process that no longer holds the lock: cut off by a kill. */
+export function deadRuns(state: State, liveHolder: { pid: number; host: string } | undefined): Run[] {
+  return state.runs.filter(
+    (r) => r.status === 'running' && !(liveHolder && liveHolder.pid === r.pid && liveHolder.host === r.host),
+  );
+}
+
 /** The run that made `phase` current: the last succeeded phase run of it. */
 export function runThatApplied(state: State, phase: number): Run | undefined {
   for (let i = state.runs.length - 1; i >= 0; i--) {

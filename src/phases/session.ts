@@ -4,7 +4,7 @@ import type { Workspace } from '../core/workspace.js';
 import { acquireLock, describeHolder, type HeldLock } from '../ledger/lock.js';
 import { newRunId } from '../ledger/run-id.js';
 import type { Run, StepRecord } from '../ledger/schema.js';
-import { Ledger, unsettledRuns } from '../ledger/state.js';
+import { deadRuns, Ledger } from '../ledger/state.js';
 import type { Output } from '../ui/output.js';
 
 /**
@@ -27,13 +27,15 @@ export class RunSession {
     });
     try {
       const ledger = await Ledger.open(ws);
-      const dead = unsettledRuns(ledger.snapshot, lock.info).filter((r) => r.status === 'running');
+      const dead = deadRuns(ledger.snapshot, lock.info);
       if (dead.length > 0) {
         await ledger.update((state) => {
           for (const run of state.runs) {
             if (!dead.some((d) => d.id === run.id)) continue;
             run.status = 'interrupted';
             run.endedAt ??= clock.now().toISOString();
+            // A backup by hand changed no system: there is nothing to settle.
+            if (run.kind === 'backup') run.settledBy = run.id;
             for (const step of run.steps) if (step.status === 'running') step.status = 'interrupted';
           }
         });

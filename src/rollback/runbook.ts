@@ -136,11 +136,11 @@ export function renderRunbook(input: RunbookInput): string {
     L.push(
       '```',
       '',
-      'Then make each system exactly the backup (extra files removed; modes, times and links kept):',
+      'Then make each system exactly the backup (extra files removed; modes, times and links kept; `--checksum` compares content, not just size and time):',
       '',
       '```sh',
     );
-    for (const b of restore) L.push(...restoreLines(b));
+    for (const b of restore) L.push(...restoreLines(b, plan.systems[b.system]?.exclude ?? []));
     L.push('```');
   }
   L.push('', '### 4. Check the result', '');
@@ -239,18 +239,23 @@ function verifyLine(b: BackupInfo): string {
   return `python3 -c ${shellQuote(script)} ${shellQuote(b.dir)}`;
 }
 
-function restoreLines(b: BackupInfo): string[] {
+function restoreLines(b: BackupInfo, exclude: string[]): string[] {
   if (b.sourceType === 'file') {
     const name = basename(b.source);
+    const tmp = shellQuote(`${b.source}.restore-tmp`);
     return [
       `# ${b.system}`,
-      `cp -p ${shellQuote(join(b.dir, 'data', name))} ${shellQuote(`${b.source}.restore-tmp`)} && mv ${shellQuote(`${b.source}.restore-tmp`)} ${shellQuote(b.source)}`,
+      `cp -p ${shellQuote(join(b.dir, 'data', name))} ${tmp} && mv ${tmp} ${shellQuote(b.source)}`,
     ];
   }
+  // Excluded paths are not in the backup; --exclude keeps rsync from deleting them.
+  // --checksum: rsync's quick check (size and mtime to the second) would skip a file that a
+  // step rewrote to the same size within the second of the backup.
+  const excludes = exclude.map((e) => `--exclude ${shellQuote(e)} `).join('');
   return [
     `# ${b.system}`,
     `mkdir -p ${shellQuote(b.source)}`,
-    `rsync -a --delete ${shellQuote(`${join(b.dir, 'data')}/`)} ${shellQuote(`${b.source}/`)}`,
+    `rsync -a --delete --checksum ${excludes}${shellQuote(`${join(b.dir, 'data')}/`)} ${shellQuote(`${b.source}/`)}`,
   ];
 }
 
