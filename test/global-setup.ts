@@ -11,7 +11,9 @@ export default function setup(): void {
     if (process.getuid?.() === 0 && has('apt-get')) {
       execSync('apt-get update -qq && apt-get install -y -qq rsync', { stdio: 'ignore' });
     }
-    if (!has('rsync')) throw new Error('the tests need rsync: install it (Debian: apt-get install rsync) and run again');
+    if (!has('rsync'))
+      throw new Error('the tests need rsync: install it (Debian: apt-get install rsync) and run again');
   }
-  if (!has('python3')) throw new Error('the tests need python3 (the default plan calls it): install it and run again');
+  if (!has('python3'))
+    throw new Error('the tests need python3 (the default plan calls it): install it and run again');
 }

@@ -93,7 +93,7 @@ describe('phase <id>: apply', () => {
     expect(again.stderr).toMatch(/already applied/);
   });
 
-  it('refuses a phase out of order and a deferred one, changing nothing', async () => {
+  it('refuses a phase out of order and an unknown one, changing nothing', async () => {
     const f = await fixture();
     const r = await cli(f, ['phase', '3']);
     expect(r.code).toBe(2);
@@ -285,6 +285,59 @@ describe('phase <id>: apply', () => {
     });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(readState(f.ws).current).toBe(0);
+  });
+});
+
+describe('phase and rollback: bad input and SIGTERM', () => {
+  it('bad input is exit 2 with a message naming the phase, run or record; nothing changes', async () => {
+    const f = await fixture();
+    const before = snapshot(f);
+    const cases: [string[], RegExp][] = [
+      [['rollback', '--to', 'x'], /--to "x": expected a phase number/],
+      [['rollback'], /nothing to roll back/],
+      [['phase', '0', '--resume'], /no interrupted or failed run of phase 0 to resume/],
+      [['phase', '9'], /phase 9 is not in the plan \(phases: 0, 3\)/],
+      [['failures', 'show', 'nope'], /no failure record "nope"/],
+      [['failures', 'show', '../state'], /expected a record id, not a path/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(f, args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    expect((await cli(f, ['phase', '0'])).code).toBe(0);
+    const past = await cli(f, ['rollback', '--to', '3']);
+    expect(past.code).toBe(2);
+    expect(past.stderr).toMatch(/before 3; rollback only goes back/);
+    const unknown = await cli(f, ['rollback', '--to', '9']);
+    expect(unknown.stderr).toMatch(/--to 9: no such phase/);
+    expect((await cli(f, ['rollback'])).code).toBe(0);
+    expect(snapshot(f)).toEqual(before);
+  });
+
+  it('SIGTERM during a step: exit 143, the run interrupted, the lock released', async () => {
+    const f = await fixture();
+    let child: { kill(sig: string): void } | undefined;
+    const running = runCli(['phase', '0', ...f.vars, '--var', 'slow=30'], {
+      cwd: f.ws,
+      onSpawn: (c) => {
+        child = c;
+      },
+    });
+    await waitFor(() => {
+      try {
+        const steps = (readState(f.ws).runs.at(-1) as { steps: { id: string; status: string }[] }).steps;
+        return steps.some((x) => x.id === 'maybe_slow' && x.status === 'running');
+      } catch {
+        return false;
+      }
+    });
+    child!.kill('SIGTERM');
+    const r = await running;
+    expect(r.code).toBe(143);
+    expect(existsSync(join(f.ws, 'migration', '.lock'))).toBe(false);
+    expect((readState(f.ws).runs.at(-1) as { status: string }).status).toBe('interrupted');
+    expect((await cli(f, ['rollback'])).code).toBe(0);
   });
 });
 
