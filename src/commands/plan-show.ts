@@ -17,7 +17,11 @@ export async function run(ctx: CommandContext): Promise<number> {
   out.say(`path: ${plan.path.join(' → ')}`);
   out.say();
   out.say(c.bold('vars'));
-  for (const [k, v] of Object.entries(plan.vars)) out.say(`  ${k} = ${v}`);
+  for (const [k, v] of Object.entries(plan.vars)) {
+    // Helper scripts kept in vars span lines: indent them under their name.
+    if (v.includes('\n')) out.say(`  ${k} = |\n${v.trimEnd().replace(/^/gm, '      ')}`);
+    else out.say(`  ${k} = ${v}`);
+  }
   out.say();
   out.say(c.bold('systems'));
   for (const s of Object.values(plan.systems)) {
