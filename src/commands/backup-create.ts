@@ -2,6 +2,7 @@ import { cleanTemporaries, createBackup } from '../backup/index.js';
 import type { BackupInfo } from '../backup/types.js';
 import { formatBytes } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
+import { plural } from '../ui/output.js';
 import { recordStep, withBackupRun } from './backup-session.js';
 import { type CommandContext, planFor } from './context.js';
 
@@ -44,5 +45,5 @@ export async function run(ctx: CommandContext, systems: string[] = []): Promise<
 
 export function describe(info: BackupInfo): string {
   const linked = info.linkedFiles ? ` · ${info.linkedFiles} unchanged, linked from ${info.previous}` : '';
-  return `${info.files} files · ${formatBytes(info.bytes)}${linked}`;
+  return `${plural(info.files, 'file')} · ${formatBytes(info.bytes)}${linked}`;
 }

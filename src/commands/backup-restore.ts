@@ -1,6 +1,7 @@
 import { readBackup, restoreBackup } from '../backup/index.js';
 import { formatBytes } from '../core/clock.js';
 import { ExitCode } from '../core/errors.js';
+import { plural } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
 import { recordStep, withBackupRun } from './backup-session.js';
 import type { CommandContext } from './context.js';
@@ -18,7 +19,7 @@ export async function run(
   const info = await readBackup(ws, id);
   const target = options.to ?? info.source;
   if (!options.yes && out.canPrompt) {
-    const question = `Replace ${target} with backup ${id} (${info.files} files, ${formatBytes(info.bytes)})? The current state is backed up first.`;
+    const question = `Replace ${target} with backup ${id} (${plural(info.files, 'file')}, ${formatBytes(info.bytes)})? The current state is backed up first.`;
     if (!(await confirm(out, question, ctx.signal))) {
       out.say('declined: nothing was changed');
       return ExitCode.failed;
@@ -52,7 +53,7 @@ export async function run(
     return 0;
   }
   out.say(
-    `${out.c.green('✓')} restored ${id} into ${result.target} (${result.files} files, ${formatBytes(result.bytes)})`,
+    `${out.c.green('✓')} restored ${id} into ${result.target} (${plural(result.files, 'file')}, ${formatBytes(result.bytes)})`,
   );
   if (result.snapshotId)
     out.say(

@@ -1,6 +1,7 @@
 import { listBackups, readBackup, verifyBackup } from '../backup/index.js';
 import type { VerifyReport } from '../backup/types.js';
 import { ExitCode } from '../core/errors.js';
+import { plural } from '../ui/output.js';
 import type { CommandContext } from './context.js';
 
 /** `backup verify [ID]`: re-hash every file of one backup (default: all) against its manifest. */
@@ -13,7 +14,7 @@ export async function run(ctx: CommandContext, id?: string): Promise<number> {
     reports.push(report);
     if (out.json) continue;
     if (report.ok) {
-      out.say(`${out.c.green('✓')} ${backupId} · ${report.files} files verified`);
+      out.say(`${out.c.green('✓')} ${backupId} · ${plural(report.files, 'file')} verified`);
       continue;
     }
     out.say(`${out.c.red('✗')} ${backupId} · ${report.problems.length} problem(s):`);

@@ -54,7 +54,7 @@ export function renderDryRun(out: Output, report: DryRunReport, root: string): v
                 b.system,
                 b.source,
                 b.exists
-                  ? `${b.files} files, ${formatBytes(b.bytes)}`
+                  ? `${plural(b.files, 'file')}, ${formatBytes(b.bytes)}`
                   : c.yellow('does not exist (nothing to copy)'),
                 c.dim(`→ ${rel(b.destination)}`),
               ],

@@ -64,7 +64,12 @@ export function createOutput(streams: Streams, env: NodeJS.ProcessEnv, json: boo
   return {
     json,
     c,
-    interactive: Boolean(streams.stderr.isTTY) && !isCI && !json,
+    // A terminal that reports no width (some ptys) cannot be redrawn in place: plain lines.
+    interactive:
+      Boolean(streams.stderr.isTTY) &&
+      !isCI &&
+      !json &&
+      ((streams.stderr as { columns?: number }).columns ?? 0) >= 20,
     canPrompt: Boolean(streams.stdin?.isTTY) && Boolean(streams.stderr.isTTY),
     streams,
     say: (line = '') => void streams.stderr.write(`${line}\n`),
