@@ -3,21 +3,16 @@ import { lazyRunner } from '../checklists/lazy-runner.js';
 import { systemClock } from '../core/clock.js';
 import { InterruptedError } from '../core/errors.js';
 import { readState } from '../ledger/state.js';
+import type { ApplyOptions } from '../phases/apply.js';
 import { dryRunPhase } from '../phases/dry-run.js';
 import { renderDryRun } from '../phases/dry-run-report.js';
 import { phaseOrThrow } from '../phases/order.js';
 import { createProgress } from '../ui/progress.js';
 import { type CommandContext, parsePhaseId, planFor } from './context.js';
 
-export interface PhaseCommandOptions {
+/** `phase`'s options: those of applying a phase, and `--dry-run`. */
+export interface PhaseCommandOptions extends ApplyOptions {
   dryRun?: boolean;
-  allowDeferred?: boolean;
-  force?: boolean;
-  resume?: boolean;
-  yes?: boolean;
-  /** commander's `--no-auto-rollback` sets this false. */
-  autoRollback?: boolean;
-  concurrency: number;
   ack: string[];
 }
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { closest } from '../core/closest.js';
 import { InputError } from '../core/errors.js';
 
 /**
@@ -111,7 +112,7 @@ export async function parseMetrics(label: string, bytes: Uint8Array, file = labe
   const warnings = keys
     .filter((k) => !(metricNames as readonly string[]).includes(k))
     .map((k) => {
-      const near = closest(k);
+      const near = closestMetric(k);
       return `${label}: unknown key "${k}" ignored${near ? ` (did you mean "${near}"?)` : ''}`;
     });
   const missing = metricNames.filter((m) => parsed.data[m] === undefined);
@@ -153,30 +154,6 @@ function describe(v: unknown): string {
 }
 
 /** The known metric a misspelt key most likely meant (edit distance ≤ 3). */
-function closest(key: string): string | undefined {
-  const k = key.toLowerCase().replace(/[-\s]/g, '_');
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const name of metricNames) {
-    const d = distance(k, name);
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
+function closestMetric(key: string): string | undefined {
+  return closest(key.toLowerCase().replace(/[-\s]/g, '_'), metricNames, 4);
 }

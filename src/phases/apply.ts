@@ -11,7 +11,7 @@ import type { Run } from '../ledger/schema.js';
 import { unsettledRuns } from '../ledger/state.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
 import { rollbackRun } from '../rollback/execute.js';
-import { runbookPath, writeRunbook } from '../rollback/runbook.js';
+import { type RunbookInput, runbookPath, writeRunbook } from '../rollback/runbook.js';
 import { type Output, plural } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
 import { type FailedStep, recordFailure, recordRollbackOutcome } from './failure.js';
@@ -194,6 +194,24 @@ async function applyLocked(
   const rbPath = runbookPath(ws, phase.id);
   const acks = new Set(options.ack ?? []);
   const started = performance.now();
+  const rewriteRunbook = (status: RunbookInput['status']) =>
+    writeRunbook({
+      ws,
+      plan,
+      phase,
+      runId,
+      status,
+      backups,
+      steps: session.ledger.run(runId)?.steps ?? [],
+      at: deps.clock.now(),
+    });
+  /** A result of this run; `runbook` is named only once the runbook has been written. */
+  const outcome = (fields: Omit<ApplyResult, 'phase' | 'runId' | 'backups'>): ApplyResult => ({
+    phase: phase.id,
+    runId,
+    backups: backups.map((b) => b.id),
+    ...fields,
+  });
 
   const checklistCtx = (mode: ChecklistContext['mode']): ChecklistContext => ({
     ws,
@@ -281,38 +299,23 @@ async function applyLocked(
     const changed = kind !== 'checklist';
     if (!changed) {
       await session.endRun(runId, { status: 'failed', exitCode: 1, settledBy: runId });
-      return {
+      return outcome({
         exitCode: 1,
-        phase: phase.id,
-        runId,
-        status: 'failed' as const,
-        backups: backups.map((b) => b.id),
+        status: 'failed',
         failure: failureRel,
         message: `phase ${phase.id} blocked by its checklist: ${reason}. Nothing was changed.`,
-      };
+      });
     }
     if (options.autoRollback === false) {
       await session.endRun(runId, { status: 'failed', exitCode: 1 });
-      await writeRunbook({
-        ws,
-        plan,
-        phase,
-        runId,
-        status: 'failed',
-        backups,
-        steps: session.ledger.run(runId)?.steps ?? [],
-        at: deps.clock.now(),
-      });
-      return {
+      await rewriteRunbook('failed');
+      return outcome({
         exitCode: 1,
-        phase: phase.id,
-        runId,
-        status: 'failed' as const,
-        backups: backups.map((b) => b.id),
+        status: 'failed',
         runbook: rel(rbPath),
         failure: failureRel,
         message: `phase ${phase.id} failed (${reason}); not rolled back (--no-auto-rollback). Roll back with \`gnr-migrate rollback\` or by the runbook.`,
-      };
+      });
     }
     await session.endRun(runId, { status: 'failed', exitCode: 1 });
     reporter.note(
@@ -331,22 +334,10 @@ async function applyLocked(
       { phase, source: session.ledger.run(runId)!, target: run.from, reason: `auto-rollback: ${reason}` },
     );
     await recordRollbackOutcome(session, record, result.outcome);
-    await writeRunbook({
-      ws,
-      plan,
-      phase,
-      runId,
-      status: result.ok ? 'rolled back' : 'failed',
-      backups,
-      steps: session.ledger.run(runId)?.steps ?? [],
-      at: deps.clock.now(),
-    });
-    return {
+    await rewriteRunbook(result.ok ? 'rolled back' : 'failed');
+    return outcome({
       exitCode: result.ok ? 1 : 3,
-      phase: phase.id,
-      runId,
       status: result.ok ? ('rolled-back' as const) : ('failed' as const),
-      backups: backups.map((b) => b.id),
       runbook: rel(rbPath),
       failure: failureRel,
       rollback: {
@@ -357,7 +348,7 @@ async function applyLocked(
       message: result.ok
         ? `phase ${phase.id} failed (${reason}) and was rolled back to ${run.from ?? 'the start'}`
         : `phase ${phase.id} failed (${reason}) and its ROLLBACK FAILED — a person must look:\n${result.problem}\n  Follow the runbook: ${rel(rbPath)}`,
-    };
+    });
   };
 
   // 1. Checklist (not on resume: the systems are mid-change and the original run passed it).
@@ -421,21 +412,18 @@ async function applyLocked(
           runbook: rbPath,
         });
         await session.endRun(runId, { status: 'failed', exitCode: 1, settledBy: runId });
-        return {
+        return outcome({
           exitCode: 1,
-          phase: phase.id,
-          runId,
           status: 'failed',
-          backups: backups.map((b) => b.id),
           failure: rel(join(ws.failuresDir, `${record.id}.json`)),
           message: `phase ${phase.id} stopped: the backup of ${name} failed (${(err as Error).message}). Nothing was changed.`,
-        };
+        });
       }
     }
   }
 
   // 3. The runbook, before any step runs.
-  await writeRunbook({ ws, plan, phase, runId, status: 'in progress', backups, at: deps.clock.now() });
+  await rewriteRunbook('in progress');
 
   // 4. backup_exists / rollback_plan, confirmed against what this run just made.
   if (!resumed) {
@@ -517,23 +505,11 @@ async function applyLocked(
       if (old) old.settledBy = runId;
     }
   });
-  await writeRunbook({
-    ws,
-    plan,
-    phase,
-    runId,
-    status: 'succeeded',
-    backups,
-    steps: session.ledger.run(runId)?.steps ?? [],
-    at: deps.clock.now(),
-  });
-  return {
+  await rewriteRunbook('succeeded');
+  return outcome({
     exitCode: 0,
-    phase: phase.id,
-    runId,
     status: 'succeeded',
-    backups: backups.map((b) => b.id),
     runbook: rel(rbPath),
     message: `phase ${phase.id} (${phase.title}) applied in ${formatDuration(performance.now() - started)}`,
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { closest } from '../core/closest.js';
 import type { PlanIssue } from '../core/errors.js';
 import { type DocPath, formatDocPath, type PlanSource } from './load.js';
 import { checkKinds, planSchema, stepKinds } from './schema.js';
@@ -153,30 +154,8 @@ const knownKeys = [
 ];
 
 function suggest(key: string): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const k of knownKeys) {
-    const d = distance(key.toLowerCase(), k);
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
+  const best = closest(key.toLowerCase(), knownKeys);
   return best ? ` (did you mean "${best}"?)` : '';
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
 
 export function valueAt(data: unknown, path: DocPath): unknown {
