@@ -1,29 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 // The demo is plain JavaScript (it runs without a build); the test runs the very same flow.
 import { runDemo } from '../../examples/demo.js';
+import { portOpen } from '../helpers/net.js';
 import { type TreeEntry, walkTree } from '../helpers/tree.js';
 
 type Ctx = Parameters<NonNullable<Parameters<typeof runDemo>[0]>['checkpoint']>[1];
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
 
 /** Content, type, mode and link target of a file or tree (mtimes aside). */
 function contentOf(path: string): Record<string, Omit<TreeEntry, 'mtimeMs'>> {

@@ -1,26 +1,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { json, runCli } from '../helpers/cli.js';
-import { freePort, type PhaseFixture, phaseFixture, readState } from '../helpers/phase-fixture.js';
+import { freePort, managedFixtures, type PhaseFixture, readState } from '../helpers/phase-fixture.js';
 import { walkTree } from '../helpers/tree.js';
 
-const fixtures: PhaseFixture[] = [];
-afterEach(() => {
-  for (const f of fixtures.splice(0)) stopListener(f);
-});
-
-function stopListener(f: PhaseFixture): void {
-  try {
-    process.kill(Number(readFileSync(f.pidFile, 'utf8')), 'SIGKILL');
-  } catch {}
-}
-
-async function fixture(): Promise<PhaseFixture> {
-  const f = await phaseFixture();
-  fixtures.push(f);
-  return f;
-}
+const fixture = managedFixtures();
 
 const cli = (f: PhaseFixture, args: string[]) => runCli([...args, ...f.vars], { cwd: f.ws });
 

@@ -1,18 +1,11 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { json, runCli } from '../helpers/cli.js';
-import { type PhaseFixture, phaseFixture } from '../helpers/phase-fixture.js';
+import { managedFixtures } from '../helpers/phase-fixture.js';
 import { walkTree } from '../helpers/tree.js';
 
-const fixtures: PhaseFixture[] = [];
-afterEach(() => {
-  for (const f of fixtures.splice(0)) {
-    try {
-      process.kill(Number(readFileSync(f.pidFile, 'utf8')), 'SIGKILL');
-    } catch {}
-  }
-});
+const fixture = managedFixtures();
 
 const snapshot = (host: string) =>
   [...walkTree(host)].map(([p, e]) => [p, e.type, e.mode, e.sha256 ?? e.target ?? '']);
@@ -43,8 +36,7 @@ describe('kill -9 at any moment: the ledger parses, the run is interrupted, roll
         ? `${point.afterMs} ms after start`
         : `after ${point.afterLedgerWrites} ledger writes`;
     it(`killed ${name}`, async () => {
-      const f = await phaseFixture();
-      fixtures.push(f);
+      const f = await fixture();
       // A big file makes the backup take long enough to be cut in the middle.
       writeFileSync(join(f.host, 'conf', 'big.bin'), Buffer.alloc(24 * 1024 * 1024, 7));
       const before = snapshot(f.host);

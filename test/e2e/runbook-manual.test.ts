@@ -1,19 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { type PhaseFixture, phaseFixture } from '../helpers/phase-fixture.js';
+import { managedFixtures } from '../helpers/phase-fixture.js';
 import { walkTree } from '../helpers/tree.js';
 
-const fixtures: PhaseFixture[] = [];
-afterEach(() => {
-  for (const f of fixtures.splice(0)) {
-    try {
-      process.kill(Number(readFileSync(f.pidFile, 'utf8')), 'SIGKILL');
-    } catch {}
-  }
-});
+const fixture = managedFixtures();
 
 const snapshot = (host: string) =>
   [...walkTree(host)].map(([p, e]) => [p, e.type, e.mode, e.sha256 ?? e.target ?? '']);
@@ -29,8 +22,7 @@ function manualShell(runbook: string): string {
 
 describe('the runbook works without gnr-migrate', () => {
   it('its manual shell lines undo the steps and restore the backups byte for byte', async () => {
-    const f = await phaseFixture();
-    fixtures.push(f);
+    const f = await fixture();
     const before = snapshot(f.host);
     const applied = await runCli(['phase', '0', ...f.vars], { cwd: f.ws });
     expect(applied.code, applied.stderr).toBe(0);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The sandbox is plain JavaScript (it runs without a build); its API is documented with JSDoc.
 import { createSandbox } from '../../examples/sandbox/sandbox.js';
 import { json, runCli } from '../helpers/cli.js';
+import { portOpen } from '../helpers/net.js';
 import { type TreeEntry, walkTree } from '../helpers/tree.js';
 
 type Sandbox = Awaited<ReturnType<typeof createSandbox>>;
@@ -45,21 +46,6 @@ function rawExchange(port: number, send: string | null): Promise<string> {
       }
     });
     socket.on('error', reject);
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
   });
 }
 

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { tempDir } from './tmp.js';
 
 /** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
@@ -126,4 +127,24 @@ phases:
 
 export function readState(ws: string): { current: number | null; runs: Record<string, unknown>[] } {
   return JSON.parse(readFileSync(join(ws, 'migration', 'state.json'), 'utf8'));
+}
+
+/**
+ * `phaseFixture()` for a test file, with the listener a phase starts killed after each test,
+ * pass or fail.
+ */
+export function managedFixtures(): () => Promise<PhaseFixture> {
+  const made: PhaseFixture[] = [];
+  afterEach(() => {
+    for (const f of made.splice(0)) {
+      try {
+        process.kill(Number(readFileSync(f.pidFile, 'utf8')), 'SIGKILL');
+      } catch {}
+    }
+  });
+  return async () => {
+    const f = await phaseFixture();
+    made.push(f);
+    return f;
+  };
 }
