@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { writeJsonAtomic } from '../core/atomic.js';
+import { writeFileAtomicSync } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
 import { emptyState, type Run, type State, stateSchema } from './schema.js';
@@ -50,7 +50,7 @@ export async function readState(ws: Workspace): Promise<State> {
 export async function writeState(ws: Workspace, state: State): Promise<void> {
   await mkdir(ws.migrationDir, { recursive: true });
   state.updatedAt = new Date().toISOString();
-  await writeJsonAtomic(ws.stateFile, state);
+  writeFileAtomicSync(ws.stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /**
