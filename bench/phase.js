@@ -41,7 +41,9 @@ function timePhase(n) {
     if (r.status !== 0) throw new Error(`phase exited ${r.status}`);
     // The time inside the steps as the ledger recorded it (spawn to exit of each `true`).
     const state = JSON.parse(readFileSync(join(ws, 'migration', 'state.json'), 'utf8'));
-    const inSteps = state.runs[0].steps.filter((s) => s.stage === 'step').reduce((sum, s) => sum + s.durationMs, 0);
+    const inSteps = state.runs[0].steps
+      .filter((s) => s.stage === 'step')
+      .reduce((sum, s) => sum + s.durationMs, 0);
     return { ms, inSteps };
   } finally {
     rmSync(ws, { recursive: true, force: true });
@@ -79,9 +81,15 @@ const perStepBare = median(bare) / steps;
 const overhead = median(added);
 const say = (line) => console.log(line);
 say(`phase of ${steps} no-op steps, median of ${rounds} rounds`);
-say(`  phase 0 with 0 steps            ${median(empty).toFixed(0).padStart(6)} ms (start-up, lock, ledger, runbook)`);
+say(
+  `  phase 0 with 0 steps            ${median(empty).toFixed(0).padStart(6)} ms (start-up, lock, ledger, runbook)`,
+);
 say(`  phase 0 with ${steps} steps           ${median(full).toFixed(0).padStart(6)} ms`);
 say(`  bare node: ${steps} spawns of true    ${median(bare).toFixed(0).padStart(6)} ms`);
-say(`  per step: ${perStepTool.toFixed(1)} ms in the tool, ${perStepBare.toFixed(1)} ms for a bare spawn (${(perStepTool / perStepBare).toFixed(2)}x)`);
-say(`  added per step beyond running it (2 ledger writes, log, progress): ${overhead.toFixed(1)} ms — ${overhead < 10 ? 'ok' : 'OVER'} (target < 10 ms)`);
+say(
+  `  per step: ${perStepTool.toFixed(1)} ms in the tool, ${perStepBare.toFixed(1)} ms for a bare spawn (${(perStepTool / perStepBare).toFixed(2)}x)`,
+);
+say(
+  `  added per step beyond running it (2 ledger writes, log, progress): ${overhead.toFixed(1)} ms — ${overhead < 10 ? 'ok' : 'OVER'} (target < 10 ms)`,
+);
 say('  (spawning from the tool costs more than from a bare loop: fork of a larger process)');

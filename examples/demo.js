@@ -151,10 +151,8 @@ export async function runDemo(options = {}) {
     show('gate report', join(ws, 'reports', 'gate.xml'));
     log(`  ${'sandbox host'.padEnd(16)} ${sb.root}`);
     log(dim(`\nTry: npx gnr-migrate status --cwd ${ws}`));
-    return ws;
   } catch (err) {
     failed = err;
-    throw err;
   } finally {
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
@@ -164,56 +162,13 @@ export async function runDemo(options = {}) {
         `\nSandbox processes stopped (${stopped.killed} killed, ${stopped.open.length} ports left open). Remove the files with: rm -rf ${sb.root}`,
       ),
     );
-    try {
-      await checkpoint('stopped', ctx);
-    } catch (err) {
-      // The first failure is the one worth reading.
-      if (!failed) throw err;
-    }
   }
-}
-
-function section(log, title) {
-  log(`\n${bold(title)}`);
-}
-
-function count(path) {
+  // After the processes are stopped, whatever happened; the first failure is the one worth reading.
   try {
-    const n = readdirSync(path).length;
-    return `${n} ${n === 1 ? 'entry' : 'entries'}`;
-  } catch {
-    return 'a file';
+    await checkpoint('stopped', ctx);
+  } catch (err) {
+    failed ??= err;
   }
-}
-
-/** Runs the built binary; live on the terminal unless captured. */
-function runBinary(args, env, capture) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env,
-      stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr?.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  runDemo().then(
-    () => {
-      process.exitCode = 0;
-    },
-    (err) => {
-      process.stderr.write(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  if (failed) throw failed;
+  return ws;
 }
