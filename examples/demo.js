@@ -172,3 +172,48 @@ export async function runDemo(options = {}) {
   if (failed) throw failed;
   return ws;
 }
+
+function section(log, title) {
+  log(`\n${bold(title)}`);
+}
+
+function count(path) {
+  try {
+    const n = readdirSync(path).length;
+    return `${n} ${n === 1 ? 'entry' : 'entries'}`;
+  } catch {
+    return 'a file';
+  }
+}
+
+/** Runs the built binary; live on the terminal unless captured. */
+function runBinary(args, env, capture) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env,
+      stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr?.on('data', (c) => {
+      stderr += c;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runDemo().then(
+    () => {
+      process.exitCode = 0;
+    },
+    (err) => {
+      process.stderr.write(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
