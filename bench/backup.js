@@ -11,7 +11,7 @@
 import { execSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,6 +58,13 @@ function time(cmd, args, opts = {}) {
 const sh = (line, opts) => time('/bin/sh', ['-c', line], opts);
 const node = (...args) => time(process.execPath, [op, ...args]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// Other work on the machine distorts every figure (2 cores): the load is printed with them.
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadBefore = load();
 
 ensureRsync();
 const base = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'gnrm-bench-backup-'));
@@ -106,7 +113,8 @@ try {
 
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   console.log(
-    `\n${nFiles} files, ${(bytes / 1048576).toFixed(0)} MiB in ${nFolders} folders; median of ${rounds} rounds (node ${process.version})\n`,
+    `\n${nFiles} files, ${(bytes / 1048576).toFixed(0)} MiB in ${nFolders} folders; median of ${rounds} rounds (node ${process.version})` +
+      `\nload average (1, 5, 15 min) before: ${loadBefore}, after: ${load()}\n`,
   );
   const row = (name, ref, target, note) => {
     const ratio = ref ? m[name] / m[ref] : undefined;

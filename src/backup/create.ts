@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../core/atomic.js';
@@ -6,26 +7,33 @@ import { systemClock } from '../core/clock.js';
 import { FailedError } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import type { Workspace } from '../core/workspace.js';
+import { attrs } from './assemble.js';
 import { cleanTemporaries } from './clean.js';
-import type { FileStat, FileTask } from './file-ops.js';
-import { assertSystemName, backupDir, backupIdFor, tmpName, under } from './layout.js';
-import type { Manifest, ManifestEntry } from './manifest.js';
-import { serializeManifest } from './manifest-format.js';
-import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
-import { runFileTasks } from './pool.js';
-import { findPrevious, type Previous, previousData } from './previous.js';
+import { fillData } from './fill.js';
+import { findListing } from './find-scan.js';
+import { type Built, patchedFromFarm, unchangedFromFarm } from './from-previous.js';
+import { assertSystemName, backupDir, backupIdFor, tmpName } from './layout.js';
+import { type LinkFarm, startLinkFarm } from './link-farm.js';
+import { listingFile, listingName, readKeptListing } from './listing.js';
+import type { ManifestHeader } from './manifest.js';
+import { manifestBody, manifestHead } from './manifest-format.js';
+import { findPrevious, findPreviousRef, previousData, previousLines, readPreviousBytes } from './previous.js';
 import { removeTree } from './remove.js';
-import { type SourceScan, scanSource, sourcePath } from './source.js';
-import { infoFromHeader, sha256 } from './store.js';
+import { scanSource, sourcePath, statSource } from './source.js';
+import { infoFromHeader } from './store.js';
 import { tracer } from './trace.js';
 import type { BackupInfo, CreateBackupOptions } from './types.js';
-import type { WalkEntry } from './walk.js';
 
 /**
  * One backup of one system: `backups/<system>_<stamp>/` with data/ and manifest.json, built in
  * `backups/.tmp-<pid>-<id>/` and renamed into place, so it exists whole or not at all. Files
  * equal (size, mtime, mode, owner) to the previous backup's are hard-linked from it; the rest
  * are copied and hashed in one read.
+ *
+ * A folder system with a previous backup starts from a link farm of it (link-farm.ts): kept as
+ * it is when find lists the source exactly as it listed it last time (listing.ts), else patched
+ * to the source (incremental.ts, patch.ts). Otherwise, or when those cannot, the tree is built
+ * file by file (fill.ts). All give the same tree and the same manifest entries.
  */
 export async function createBackup(opts: CreateBackupOptions): Promise<BackupInfo> {
   const { ws, system, signal } = opts;
@@ -35,49 +43,102 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
   await mkdir(ws.backupsDir, { recursive: true });
   await cleanTemporaries(ws);
   lap('clean');
-  const scan = await scanSource(ws, system, signal ? { signal } : {});
-  if (!scan) {
-    throw new FailedError(
-      `system ${system.name}: ${sourcePath(ws, system)} does not exist, so there is nothing to back up ` +
+  const source = sourcePath(ws, system);
+  const missing = () =>
+    new FailedError(
+      `system ${system.name}: ${source} does not exist, so there is nothing to back up ` +
         '(check the plan path and its vars)',
     );
-  }
-  lap(`walk (${scan.entries.length} entries)`);
+  const rootSt = statSource(system, source);
+  if (!rootSt) throw missing();
   const createdAt = clock.now();
   const id = freeId(ws, system.name, createdAt);
   const tmp = join(ws.backupsDir, tmpName(id));
+  const data = join(tmp, 'data');
   mkdirSync(tmp);
+  let farm: LinkFarm | undefined;
   try {
-    const previous = await findPrevious(ws, system.name, scan.source, scan.sourceType);
-    lap(`previous manifest (${previous?.id ?? 'none'})`);
-    const manifest = await fillData(join(tmp, 'data'), scan, previous, signal, lap);
-    const header = {
+    // Three processes at once: a link farm of the previous backup (cp), a listing of the
+    // source (find), and this one reading the previous manifest.
+    const ref =
+      rootSt.isDirectory() && linkFarmWanted()
+        ? await findPreviousRef(ws, system.name, source, 'dir')
+        : undefined;
+    // find first: its listing is awaited first.
+    const listing = rootSt.isDirectory()
+      ? findListing(source, join(tmp, 'listing'), { excludes: system.exclude, backupsDir: ws.backupsDir })
+      : undefined;
+    if (ref) farm = startLinkFarm(previousData(ref), data);
+    const prevManifest = ref ? readPreviousBytes(ws, ref) : undefined;
+    const prevListing = ref ? readKeptListing(ref.dir) : undefined;
+    lap(`previous backup (${ref?.id ?? 'none'})`);
+    const listed = await listing;
+    lap(`source listed${listed ? '' : ' (not by find)'}`);
+
+    let built: Built | undefined;
+    if (farm && prevManifest && prevListing && listed)
+      built = await unchangedFromFarm(data, farm, prevManifest, prevListing, listed, system, rootSt, lap);
+    if (!built) {
+      const scan = await scanSource(ws, system, {
+        ...(signal ? { signal } : {}),
+        // A link farm is patched by comparing every file's stat (the listing has them).
+        statFiles: farm !== undefined,
+        ...(listed ? { listing: listed } : {}),
+      });
+      if (!scan) throw missing();
+      lap(`walk (${scan.entries.length} entries)`);
+      const prevLines = prevManifest && previousLines(prevManifest);
+      if (farm && prevLines) built = await patchedFromFarm(data, farm, scan, prevLines, signal, lap);
+      if (!built) {
+        await farm?.stop();
+        await removeTree(data);
+        const previous = await findPrevious(ws, system.name, scan.source, scan.sourceType);
+        const filled = await fillData(data, scan, previous, signal, lap);
+        built = {
+          body: manifestBody(filled.entries.map((e) => JSON.stringify(e))),
+          ...filled,
+          skipped: scan.skipped,
+          previous: previous?.id ?? null,
+        };
+      }
+      // The listing is kept if the scan was read from it and the entries are what it says.
+      built.listing = scan.listed && built.asWalked && built.vanished.length === 0 ? listed : undefined;
+    }
+    const header: ManifestHeader = {
       version: 1 as const,
       id,
       system: system.name,
-      source: scan.source,
-      sourceType: scan.sourceType,
+      source,
+      sourceType: rootSt.isDirectory() ? 'dir' : 'file',
       phase: opts.phase,
       runId: opts.runId,
       toolVersion: toolVersion(),
       createdAt: createdAt.toISOString(),
       excludes: [...system.exclude],
-      ...(scan.sourceType === 'dir' ? { root: attrs(scan.root) } : {}),
-      previous: previous?.id ?? null,
+      ...(rootSt.isDirectory() ? { root: attrs(rootSt) } : {}),
+      previous: built.previous,
       skipped: [
-        ...scan.skipped,
-        ...manifest.vanished.map((path) => ({ path, reason: 'vanished during the copy' })),
+        ...built.skipped,
+        ...built.vanished.map((path) => ({ path, reason: 'vanished during the copy' })),
       ],
-      hardLinks: manifest.hardLinks,
-      totals: manifest.totals,
+      hardLinks: built.hardLinks,
+      totals: built.totals,
     };
-    const { finalId, hash } = await publish(ws, tmp, { ...header, entries: manifest.entries });
+    const { finalId, hash } = await publish(ws, tmp, header, built.body, built.listing);
     lap('manifest written, renamed into place');
     return infoFromHeader(ws, { ...header, id: finalId }, hash);
   } catch (err) {
+    await farm?.stop();
     await removeTree(tmp).catch(() => {});
     throw err;
   }
+}
+
+/** `GNR_MIGRATE_BACKUP_LINK_FARM=0` builds every backup file by file (the fallback path). */
+const linkFarmWanted = () => process.env.GNR_MIGRATE_BACKUP_LINK_FARM !== '0';
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
 }
 
 /** The first `<system>_<stamp>[-N]` not taken. */
@@ -88,104 +149,6 @@ export function freeId(ws: Workspace, system: string, at: Date): string {
   }
 }
 
-async function fillData(
-  data: string,
-  scan: SourceScan,
-  previous: Previous | undefined,
-  signal: AbortSignal | undefined,
-  lap: (stage: string) => void,
-): Promise<{ entries: ManifestEntry[]; totals: Manifest['totals']; vanished: string[]; hardLinks: number }> {
-  mkdirSync(data, 0o700);
-  const dirs = scan.entries
-    .filter((e): e is WalkEntry & { st: FileStat } => e.type === 'dir')
-    .map((d) => ({ path: d.path, ...attrs(d.st) }));
-  makeDirs(data, dirs);
-  lap(`${dirs.length} folders made`);
-
-  const files = scan.entries.filter((e) => e.type === 'file');
-  const single = scan.sourceType === 'file';
-  const prevData = previous ? previousData(previous) : '';
-  const tasks: FileTask[] = files.map((e) => {
-    const prev = previous?.files.get(e.path);
-    return {
-      op: 'backup',
-      src: single ? scan.source : under(scan.source, e.path),
-      dst: under(data, e.path),
-      ...(single ? { follow: true } : {}),
-      ...(prev ? { prev: { ...prev, from: under(prevData, e.path) } } : {}),
-    };
-  });
-  const results = await runFileTasks(tasks, {
-    ...(signal ? { signal } : {}),
-    sizes: files.map((f) => previous?.files.get(f.path)?.size ?? 16 * 1024),
-  });
-
-  lap(`${files.length} files linked or copied`);
-  const stored = new Map<string, ManifestEntry>();
-  const vanished: string[] = [];
-  const failed: string[] = [];
-  let linkedFiles = 0;
-  let linkedBytes = 0;
-  let bytes = 0;
-  let hardLinks = 0;
-  results.forEach((r, i) => {
-    const e = files[i]!;
-    if (r.error) {
-      if (r.error.code === 'ENOENT') vanished.push(e.path);
-      else failed.push(`${e.path}: ${r.error.message}`);
-      return;
-    }
-    const st = r.st!;
-    const sha256 = r.linked ? previous!.files.get(e.path)!.sha256 : r.sha256!;
-    // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
-    const size = r.linked ? st.size : r.size!;
-    if (r.linked) {
-      linkedFiles++;
-      linkedBytes += size;
-    }
-    if (st.nlink > 1) hardLinks++;
-    bytes += size;
-    stored.set(e.path, { path: e.path, type: 'file', ...attrs(st), size, sha256 });
-  });
-  if (failed.length > 0)
-    throw new FailedError(
-      `cannot back up ${scan.source}: ${failed.length} file(s) could not be copied:\n  ${failed.slice(0, 10).join('\n  ')}` +
-        (failed.length > 10 ? `\n  and ${failed.length - 10} more` : ''),
-    );
-
-  const links = scan.entries.filter(
-    (e): e is WalkEntry & { st: FileStat; target: string } => e.type === 'symlink',
-  );
-  makeSymlinks(
-    data,
-    links.map((l) => ({ path: l.path, target: l.target, ...attrs(l.st) })),
-  );
-  applyDirAttrs(data, dirs, single ? undefined : attrs(scan.root));
-
-  lap('symlinks and folder attributes');
-  const entries: ManifestEntry[] = [];
-  for (const e of scan.entries) {
-    if (e.type === 'file') {
-      const f = stored.get(e.path);
-      if (f) entries.push(f);
-    } else if (e.type === 'dir') entries.push({ path: e.path, type: 'dir', ...attrs(e.st!) });
-    else entries.push({ path: e.path, type: 'symlink', ...attrs(e.st!), target: e.target! });
-  }
-  return {
-    entries,
-    vanished,
-    hardLinks,
-    totals: {
-      files: stored.size,
-      dirs: dirs.length,
-      symlinks: links.length,
-      bytes,
-      linkedFiles,
-      linkedBytes,
-    },
-  };
-}
-
 /**
  * Writes the manifest (fsynced) and renames the folder into place. Another process that took
  * the same id meanwhile (none should: the workspace lock) bumps ours to the next `-N`.
@@ -193,30 +156,32 @@ async function fillData(
 async function publish(
   ws: Workspace,
   tmp: string,
-  manifest: Manifest,
+  header: ManifestHeader,
+  body: string | Buffer,
+  listing: Buffer | undefined,
 ): Promise<{ finalId: string; hash: string }> {
+  const bodyBytes = typeof body === 'string' ? Buffer.from(body) : body;
   for (let attempt = 0; ; attempt++) {
-    const text = serializeManifest(manifest);
+    const head = Buffer.from(manifestHead(header));
+    const hash = createHash('sha256').update(head).update(bodyBytes).digest('hex');
     const fd = openSync(join(tmp, 'manifest.json'), 'w', 0o644);
     try {
-      writeSync(fd, text);
+      writeAll(fd, head);
+      writeAll(fd, bodyBytes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    // A cache: not synced; lost or cut short by a crash, it just does not match next time.
+    if (listing) writeFileSync(join(tmp, listingName), listingFile(hash, header.excludes, listing));
     try {
-      await rename(tmp, backupDir(ws, manifest.id));
+      await rename(tmp, backupDir(ws, header.id));
       await fsyncDir(ws.backupsDir);
-      return { finalId: manifest.id, hash: sha256(Buffer.from(text)) };
+      return { finalId: header.id, hash };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 20) throw err;
-      manifest = { ...manifest, id: freeId(ws, manifest.system, new Date(manifest.createdAt)) };
+      header = { ...header, id: freeId(ws, header.system, new Date(header.createdAt)) };
     }
   }
-}
-
-/** The attributes a manifest keeps, from a Stats or a FileStat (mode already masked or not). */
-function attrs(st: { mode: number; mtimeMs: number; uid: number; gid: number }) {
-  return { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, uid: st.uid, gid: st.gid };
 }

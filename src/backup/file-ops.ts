@@ -78,6 +78,9 @@ export interface FileResult {
 
 const chunk = Buffer.allocUnsafe(1024 * 1024);
 const readFlags = constants.O_RDONLY | constants.O_NOFOLLOW;
+// Verify hashes what the walk listed as files; should one be swapped for a FIFO meanwhile,
+// opening it must not wait for a writer (no effect on regular files).
+const hashFlags = readFlags | constants.O_NONBLOCK;
 const createFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const myUid = process.getuid?.() ?? -1;
 const myGid = process.getgid?.() ?? -1;
@@ -179,7 +182,7 @@ function copyFrom(
 }
 
 function hashFile(path: string): FileResult {
-  const fd = openSync(path, readFlags);
+  const fd = openSync(path, hashFlags);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { st: statOf(st), mismatch: { kind: 'type', detail: 'not a file' } };

@@ -9,13 +9,34 @@ import type { Manifest, ManifestEntry, ManifestHeader } from './manifest.js';
  * only to word what is wrong with a manifest this refused. A test keeps the two equal.
  */
 
-const entriesKey = ',\n  "entries": [';
+export const entriesKey = ',\n  "entries": [';
 
 export function serializeManifest(m: Manifest): string {
   const { entries, ...header } = m;
-  const head = JSON.stringify(header, null, 2).replace(/\n}$/, '');
-  if (entries.length === 0) return `${head}${entriesKey}]\n}\n`;
-  return `${head}${entriesKey}\n${entries.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]\n}\n`;
+  return serializeManifestLines(
+    header,
+    entries.map((e) => JSON.stringify(e)),
+  );
+}
+
+/**
+ * The same file from the header and each entry's JSON: an incremental backup passes the
+ * previous manifest's line of each entry that did not change (incremental.ts) rather than
+ * building and stringifying 20,000 objects again.
+ */
+export function serializeManifestLines(header: ManifestHeader, lines: string[]): string {
+  return manifestHead(header) + manifestBody(lines);
+}
+
+/** The header part: everything before `,\n  "entries": [`. */
+export function manifestHead(header: ManifestHeader): string {
+  return JSON.stringify(header, null, 2).replace(/\n}$/, '');
+}
+
+/** The entries part, from `,\n  "entries": [` to the end of the file. */
+export function manifestBody(lines: string[]): string {
+  if (lines.length === 0) return `${entriesKey}]\n}\n`;
+  return `${entriesKey}\n    ${lines.join(',\n    ')}\n  ]\n}\n`;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };

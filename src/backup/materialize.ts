@@ -26,7 +26,7 @@ function ownerChange(a: Attrs): [number, number] | undefined {
 }
 
 /** A folder the owner can write into is made with its final mode at once (no chmod later). */
-const finalAtOnce = (mode: number) => (mode & 0o700) === 0o700 && !modeNeedsChmod(mode);
+export const finalAtOnce = (mode: number) => (mode & 0o700) === 0o700 && !modeNeedsChmod(mode);
 
 export function makeDirs(root: string, dirs: Array<{ path: string; mode: number }>): void {
   for (const d of dirs) mkdirSync(under(root, d.path), finalAtOnce(d.mode) ? d.mode : 0o700);

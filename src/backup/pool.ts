@@ -31,30 +31,56 @@ export async function runFileTasks(tasks: FileTask[], options: PoolOptions = {})
   const { signal } = options;
   signal?.throwIfAborted();
   if (tasks.length === 0) return [];
-  const threads = options.threads ?? defaultThreads();
   const lap = tracer('pool');
+  const threads = options.threads ?? defaultThreads();
   if (!workerAvailable || threads < 1 || tasks.length < (options.minForThreads ?? 128)) {
     const results = await runHere(tasks, signal);
     lap(`${tasks.length} tasks on this thread`);
     return results;
   }
-  const results = await runOnThreads(tasks, makeBatches(tasks, options.sizes), threads, signal);
-  lap(`${tasks.length} tasks on ${threads} worker threads`);
-  return results;
+  const pool = new ThreadPool(Math.min(threads, Math.ceil(tasks.length / batchTasks)));
+  try {
+    const results = await pool.run(tasks, options);
+    lap(`${tasks.length} tasks on ${threads} worker threads`);
+    return results;
+  } finally {
+    pool.close();
+  }
+}
+
+/**
+ * Worker threads started ahead of the work, so they boot (~30 ms each) while this thread does
+ * something else: verify starts them, then walks the tree and reads the manifest. undefined
+ * when there are no threads to start (the compiled worker is absent, or 0 are wanted).
+ */
+export function startThreads(threads: number, ahead?: number): ThreadPool | undefined {
+  return workerAvailable && threads >= 1 ? new ThreadPool(threads, ahead) : undefined;
 }
 
 /**
  * 0 (this thread) unless `GNR_MIGRATE_BACKUP_THREADS` says otherwise. Measured on the 2-vCPU
  * machines this runs on, shared with other work: link, copy and hash of 20,000 files were
  * fastest with no worker at all (link 0.56 s vs 1.0 s with 1 or 2 workers, copy 2.8 s vs
- * 3.3–4.2 s, hash 0.8 s vs 1.4–1.9 s); the system calls, not the CPU, are the cost, and
- * threads only add contention. A quiet many-core host may gain from 2–4.
+ * 3.3–4.2 s); the system calls, not the CPU, are the cost, and threads only add contention.
+ * A quiet many-core host may gain from 2–4. Verify's hashing is CPU work too: hashThreads.
  */
 export function defaultThreads(): number {
   const fromEnv = Number(process.env.GNR_MIGRATE_BACKUP_THREADS);
   if (process.env.GNR_MIGRATE_BACKUP_THREADS && Number.isInteger(fromEnv) && fromEnv >= 0)
     return Math.min(fromEnv, availableParallelism() * 2);
   return 0;
+}
+
+/**
+ * Threads for verify's hashing, besides this thread, which hashes too once its own work is
+ * done (ThreadPool.helpHere): one per core but one, at most three, unless
+ * `GNR_MIGRATE_BACKUP_THREADS` says otherwise. On the 2-core machine of the benchmark
+ * (20,000 files, 165 MiB) one worker verified in 0.97 s, two in 1.02 s (more CPU, spent on
+ * a second thread's start and on contention), none in 1.2 s.
+ */
+export function hashThreads(): number {
+  if (process.env.GNR_MIGRATE_BACKUP_THREADS) return defaultThreads();
+  return Math.max(1, Math.min(3, availableParallelism() - 1));
 }
 
 function makeBatches(tasks: FileTask[], sizes: number[] | undefined): Array<[number, number]> {
@@ -86,50 +112,102 @@ async function runHere(tasks: FileTask[], signal: AbortSignal | undefined): Prom
   return results;
 }
 
-function runOnThreads(
-  tasks: FileTask[],
-  batches: Array<[number, number]>,
-  threads: number,
-  signal: AbortSignal | undefined,
-): Promise<FileResult[]> {
-  const results = new Array<FileResult>(tasks.length);
-  const workers: Worker[] = [];
-  let next = 0;
-  let pending = batches.length;
-  return new Promise<FileResult[]>((resolve, reject) => {
-    let settled = false;
-    const finish = (err?: unknown) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      for (const w of workers) void w.terminate();
-      if (err) reject(err);
-      else resolve(results);
-    };
-    const onAbort = () => finish(signal?.reason ?? new Error('aborted'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const feed = (w: Worker) => {
-      if (next >= batches.length) return;
-      const seq = next++;
-      const [from, to] = batches[seq]!;
-      w.postMessage({ seq, tasks: tasks.slice(from, to) });
-    };
-    for (let t = 0; t < Math.min(threads, batches.length); t++) {
+interface Batch {
+  tasks: FileTask[];
+  resolve: (results: FileResult[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * A few workers fed batches from one queue, two in flight each so none waits for this thread.
+ * Batches can be added while others run (verify adds them as its walk finds files).
+ */
+export class ThreadPool {
+  private readonly workers: Worker[] = [];
+  private readonly queue: Batch[] = [];
+  private readonly inFlight = new Map<Worker, Batch[]>();
+  private failure: unknown;
+
+  /**
+   * `ahead`: batches in flight per worker. Two keep a worker busy while this thread answers;
+   * verify sends more, as this thread is busy for tens of ms at a time (its walk, the
+   * manifest's parse) and cannot hand out batches meanwhile.
+   */
+  constructor(
+    readonly size: number,
+    private readonly ahead = 2,
+  ) {
+    for (let t = 0; t < size; t++) {
       const w = new Worker(workerUrl);
-      workers.push(w);
-      w.on('message', (msg: { seq: number; results: FileResult[] }) => {
-        const [from] = batches[msg.seq]!;
-        for (let i = 0; i < msg.results.length; i++) results[from + i] = msg.results[i]!;
-        if (--pending === 0) finish();
-        else feed(w);
-      });
-      w.on('error', (err) => finish(err));
-      w.on('exit', (code) => {
-        if (!settled) finish(new Error(`a backup worker thread stopped (exit ${code})`));
-      });
-      // Two batches in flight per worker, so it never waits for the main thread.
-      feed(w);
-      feed(w);
+      this.workers.push(w);
+      this.inFlight.set(w, []);
+      w.on('message', (results: FileResult[]) => this.received(w, results));
+      w.on('error', (err) => this.fail(err));
+      w.on('exit', (code) => this.fail(new Error(`a backup worker thread stopped (exit ${code})`)));
     }
-  });
+  }
+
+  /** All tasks, in batches; results in the order of the tasks. */
+  async run(tasks: FileTask[], options: PoolOptions = {}): Promise<FileResult[]> {
+    const { signal } = options;
+    const onAbort = () => this.fail(signal?.reason ?? new Error('aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const parts = await Promise.all(
+        makeBatches(tasks, options.sizes).map(([from, to]) => this.submit(tasks.slice(from, to))),
+      );
+      return parts.flat();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** One batch. */
+  submit(tasks: FileTask[]): Promise<FileResult[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ tasks, resolve, reject });
+      for (const w of this.workers) this.feed(w);
+    });
+  }
+
+  /**
+   * Runs queued batches on this thread too, until none is left, for a caller with nothing
+   * else to do until the results are in. Between batches it lets the workers' answers in, so
+   * they are fed meanwhile.
+   */
+  async helpHere(): Promise<void> {
+    for (let batch = this.queue.shift(); batch && !this.failure; batch = this.queue.shift()) {
+      batch.resolve(batch.tasks.map(runTask));
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Stops the workers; batches not answered yet are rejected with `reason`. */
+  close(reason: unknown = new Error('the worker threads were closed')): void {
+    this.fail(reason);
+  }
+
+  private feed(w: Worker): void {
+    const mine = this.inFlight.get(w)!;
+    while (mine.length < this.ahead && this.queue.length > 0) {
+      const batch = this.queue.shift()!;
+      mine.push(batch);
+      w.postMessage(batch.tasks);
+    }
+  }
+
+  private received(w: Worker, results: FileResult[]): void {
+    // A worker answers its batches in the order it got them.
+    this.inFlight.get(w)!.shift()?.resolve(results);
+    this.feed(w);
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const w of this.workers) void w.terminate();
+    for (const batch of [...this.queue, ...[...this.inFlight.values()].flat()]) batch.reject(err);
+    this.queue.length = 0;
+  }
 }

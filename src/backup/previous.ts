@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Workspace } from '../core/workspace.js';
 import { backupDir, compareIds, manifestFile, parseBackupId } from './layout.js';
 import type { FileEntry } from './manifest.js';
-import { entryProblem } from './manifest-format.js';
+import { entriesKey, entryProblem } from './manifest-format.js';
 
 /**
  * The backup an incremental one links against: the newest complete backup of the same system,
@@ -12,13 +14,17 @@ import { entryProblem } from './manifest-format.js';
  * file; a source file equal on all of them is linked, not copied (rsync's quick check).
  *
  * Only the newest few manifests of the system are read, not the whole folder (`listBackups`
- * hashes every manifest, which costs more than the linking saves). The previous manifest is
- * used only as a lookup table keyed by paths of the current walk, which are safe by
- * construction, so its entries need the field checks, not the full restore-grade parse.
+ * hashes every manifest, which costs more than the linking saves), and first only their
+ * headers: the link farm (link-farm.ts) starts from the id alone while the entries are parsed.
+ * The previous manifest is used as a lookup table keyed by paths of the current walk, which are
+ * safe by construction, so its entries need the field checks, not the full restore-grade parse.
  */
-export interface Previous {
+export interface PreviousRef {
   id: string;
   dir: string;
+}
+
+export interface Previous extends PreviousRef {
   files: Map<string, FileEntry>;
 }
 
@@ -28,33 +34,163 @@ export async function findPrevious(
   source: string,
   sourceType: 'dir' | 'file',
 ): Promise<Previous | undefined> {
-  let names: string[];
-  try {
-    names = await readdir(ws.backupsDir);
-  } catch {
-    return undefined;
-  }
-  const ids = names
-    .filter((n) => parseBackupId(n)?.system === system)
-    .sort(compareIds)
-    .reverse();
-  for (const id of ids.slice(0, 5)) {
-    const m = await readLoosely(ws, id);
-    if (!m || m.id !== id || m.source !== source || m.sourceType !== sourceType) continue;
-    const files = new Map<string, FileEntry>();
-    for (const e of m.entries) if (e?.type === 'file' && entryProblem(e) === undefined) files.set(e.path, e);
-    return { id, dir: backupDir(ws, id), files };
+  for (const ref of await candidates(ws, system)) {
+    const m = await readLoosely(ws, ref.id);
+    if (m && m.id === ref.id && m.source === source && m.sourceType === sourceType) return toPrevious(ref, m);
   }
   return undefined;
 }
 
-async function readLoosely(
+/** Like findPrevious, from the manifests' headers only (their first 64 KiB). */
+export async function findPreviousRef(
   ws: Workspace,
-  id: string,
-): Promise<{ id: unknown; source: unknown; sourceType: unknown; entries: FileEntry[] } | undefined> {
+  system: string,
+  source: string,
+  sourceType: 'dir' | 'file',
+): Promise<PreviousRef | undefined> {
+  for (const ref of await candidates(ws, system)) {
+    const h = readHeader(manifestFile(ws, ref.id));
+    if (h && h.id === ref.id && h.source === source && h.sourceType === sourceType) return ref;
+  }
+  return undefined;
+}
+
+async function candidates(ws: Workspace, system: string): Promise<PreviousRef[]> {
+  let names: string[];
+  try {
+    names = await readdir(ws.backupsDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => parseBackupId(n)?.system === system)
+    .sort(compareIds)
+    .reverse()
+    .slice(0, 5)
+    .map((id) => ({ id, dir: backupDir(ws, id) }));
+}
+
+interface LooseManifest {
+  id: unknown;
+  source: unknown;
+  sourceType: unknown;
+  entries: unknown[];
+}
+
+function toPrevious(ref: PreviousRef, m: LooseManifest): Previous {
+  const files = new Map<string, FileEntry>();
+  for (const e of m.entries as FileEntry[])
+    if (e?.type === 'file' && entryProblem(e) === undefined) files.set(e.path, e);
+  return { ...ref, files };
+}
+
+async function readLoosely(ws: Workspace, id: string): Promise<LooseManifest | undefined> {
   try {
     const m = JSON.parse(await readFile(manifestFile(ws, id), 'utf8'));
     return Array.isArray(m?.entries) ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The previous manifest as the lines serializeManifest wrote, one per entry, for the link farm
+ * (incremental.ts): an unchanged entry is found by its path and compared as text, and its line
+ * goes into the new manifest as it is — no parse of 20,000 objects, no stringify of them again.
+ */
+export interface PreviousLines extends PreviousRef {
+  /** Attributes of its data/ folder itself. */
+  root?: { mode: number; mtimeMs: number; uid?: number; gid?: number };
+  /** Each entry's JSON, as written: no indent, no comma. */
+  lines: string[];
+  /** The JSON-quoted path of each line → its index. */
+  byKey: Map<string, number>;
+}
+
+const linePrefix = '    {"path":';
+const typeKey = ',"type":"';
+
+/** The previous manifest's bytes and their sha256 (listing.ts checks it). */
+export interface PreviousBytes extends PreviousRef {
+  bytes: Buffer;
+  hash: string;
+}
+
+export function readPreviousBytes(ws: Workspace, ref: PreviousRef): PreviousBytes | undefined {
+  try {
+    const bytes = readFileSync(manifestFile(ws, ref.id));
+    return { ...ref, bytes, hash: createHash('sha256').update(bytes).digest('hex') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Undefined when the file is not in our layout (edited by hand?) or lists a path twice. */
+export function previousLines(prev: PreviousBytes): PreviousLines | undefined {
+  const text = prev.bytes.toString('utf8');
+  const ref = { id: prev.id, dir: prev.dir };
+  const cut = text.indexOf(entriesKey);
+  const close = '\n  ]\n}\n';
+  if (cut < 0 || !text.endsWith(close)) return undefined;
+  let header: { id?: unknown; root?: PreviousLines['root'] };
+  try {
+    header = JSON.parse(`${text.slice(0, cut)}\n}`);
+  } catch {
+    return undefined;
+  }
+  if (header.id !== ref.id) return undefined;
+  const lines: string[] = [];
+  const byKey = new Map<string, number>();
+  const end = text.length - close.length;
+  let pos = cut + entriesKey.length + 1;
+  while (pos < end) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0 || nl > end) nl = end;
+    const last = nl === end;
+    if (!text.startsWith(linePrefix, pos) || text.charCodeAt(nl - 1) !== (last ? 0x7d : 0x2c))
+      return undefined;
+    const line = text.slice(pos + 4, last ? nl : nl - 1);
+    const keyEnd = line.indexOf(typeKey, 8);
+    if (keyEnd < 0) return undefined;
+    const key = line.slice(8, keyEnd);
+    if (byKey.has(key)) return undefined;
+    byKey.set(key, lines.length);
+    lines.push(line);
+    pos = nl + 1;
+  }
+  const root = header.root;
+  const validRoot = typeof root?.mode === 'number' && typeof root.mtimeMs === 'number';
+  return { ...ref, lines, byKey, ...(validRoot ? { root } : {}) };
+}
+
+const headBytes = 64 * 1024;
+
+/** The header fields that pick a previous backup, read from the start of the file. */
+function readHeader(path: string): { id: unknown; source: unknown; sourceType: unknown } | undefined {
+  let text: string;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(headBytes);
+      text = buf.toString('utf8', 0, readSync(fd, buf, 0, headBytes, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  // A header cut at `entries` parses alone; anything else (a huge skipped list, a file
+  // reformatted by hand) is read whole.
+  const cut = text.indexOf(',\n  "entries": [');
+  if (cut > 0) {
+    try {
+      return JSON.parse(`${text.slice(0, cut)}\n}`);
+    } catch {
+      // fall through
+    }
+  }
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }
@@ -74,4 +210,4 @@ export function unchanged(
   );
 }
 
-export const previousData = (prev: Previous) => join(prev.dir, 'data');
+export const previousData = (prev: PreviousRef) => join(prev.dir, 'data');

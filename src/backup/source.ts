@@ -4,6 +4,7 @@ import { InputError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
 import type { System } from '../plan/types.js';
 import { statOf } from './file-ops.js';
+import { walkFromListing } from './find-scan.js';
 import { compileExcludes } from './glob.js';
 import { specialKind, type WalkResult, walkTree } from './walk.js';
 
@@ -17,6 +18,8 @@ export interface SourceScan extends WalkResult {
   source: string;
   sourceType: 'dir' | 'file';
   root: Stats;
+  /** Read from find's listing (find-scan.ts) rather than walked by Node. */
+  listed?: boolean;
 }
 
 export function sourcePath(ws: Workspace, system: System): string {
@@ -42,7 +45,12 @@ export function statSource(system: System, source: string): Stats | undefined {
 export async function scanSource(
   ws: Workspace,
   system: System,
-  options: { signal?: AbortSignal; statFiles?: boolean } = {},
+  options: {
+    signal?: AbortSignal;
+    statFiles?: boolean;
+    /** find's listing of the source (find-scan.ts): the walk is read from it. */
+    listing?: Buffer;
+  } = {},
 ): Promise<SourceScan | undefined> {
   const source = sourcePath(ws, system);
   const root = statSource(system, source);
@@ -61,10 +69,10 @@ export async function scanSource(
   const avoid = new Set<string>();
   const backups = statSync(ws.backupsDir, { throwIfNoEntry: false });
   if (backups) avoid.add(`${backups.dev}:${backups.ino}`);
-  const walk = await walkTree(source, {
-    exclude: compileExcludes(system.exclude),
-    avoid,
-    ...options,
-  });
-  return { source, sourceType: 'dir', root, ...walk };
+  const exclude = compileExcludes(system.exclude);
+  const { listing, ...walkOptions } = options;
+  // find's listing has every file stat'ed, more cheaply than Node can (find-scan.ts).
+  const listed = listing !== undefined ? walkFromListing(listing, { exclude, avoid }) : undefined;
+  const walk = listed ?? (await walkTree(source, { exclude, avoid, ...walkOptions }));
+  return { source, sourceType: 'dir', root, ...walk, ...(listed ? { listed: true } : {}) };
 }

@@ -9,7 +9,9 @@ export function tracer(what: string): (stage: string) => void {
   let last = performance.now();
   return (stage) => {
     const now = performance.now();
-    process.stderr.write(`[trace] ${what}: ${stage} ${(now - last).toFixed(1)} ms\n`);
+    process.stderr.write(
+      `[trace] ${what}: ${stage} ${(now - last).toFixed(1)} ms (at ${now.toFixed(0)} ms)\n`,
+    );
     last = now;
   };
 }

@@ -1,4 +1,4 @@
-import { type Dirent, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { type FileStat, statOf } from './file-ops.js';
 import type { ExcludeMatcher } from './glob.js';
 import { under } from './layout.js';
@@ -6,9 +6,9 @@ import { under } from './layout.js';
 /**
  * A walk of a tree, parents before children, names sorted (so a manifest is the same for the
  * same tree). Folder listings give each name's type, so regular files are not stat'ed here
- * unless asked: the worker that opens the file stats it then (one system call a file fewer,
- * which is most of an unchanged incremental backup). Synchronous calls, a few hundred folders
- * between yields: much faster than promise calls, and signals still get in.
+ * unless asked: the worker that opens the file stats it then (one system call a file fewer).
+ * Synchronous calls, a few hundred folders between yields: much faster than promise calls,
+ * and signals still get in. With every file stat'ed, find-scan.ts gives the same walk cheaper.
  */
 
 export interface WalkEntry {
@@ -25,6 +25,8 @@ export interface WalkOptions {
   avoid?: Set<string>;
   statFiles?: boolean;
   signal?: AbortSignal;
+  /** Called with the entries so far every few folders, and at the end (verify starts hashing). */
+  onProgress?: (entries: WalkEntry[]) => void;
 }
 
 export interface WalkResult {
@@ -71,7 +73,7 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
       if (st.isFile()) entries.push({ path, type: 'file', st: s });
       else if (isDir) {
         if (options.avoid?.has(`${st.dev}:${st.ino}`)) {
-          skipped.push({ path, reason: 'the backups folder itself' });
+          skipped.push({ path, reason: kindReasons.backups });
           continue;
         }
         entries.push({ path, type: 'dir', st: s });
@@ -82,20 +84,32 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
     }
     // Reverse so the pop above visits them in name order.
     for (let i = children.length - 1; i >= 0; i--) dirs.push(children[i]!);
+    if (options.onProgress && (sinceYield & 15) === 15) options.onProgress(entries);
     if (++sinceYield >= 200) {
       sinceYield = 0;
       await new Promise((r) => setImmediate(r));
       options.signal?.throwIfAborted();
     }
   }
+  options.onProgress?.(entries);
   return { entries, skipped, excluded };
 }
 
-const byName = (a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+export const byName = (a: { name: string }, b: { name: string }) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+/** Why an entry is skipped: shared with find-scan.ts, which must say the same. */
+export const kindReasons = {
+  socket: 'socket (recreated by its server)',
+  fifo: 'FIFO',
+  device: 'device',
+  other: 'not a file, folder or symlink',
+  backups: 'the backups folder itself',
+};
 
 export function specialKind(st: Stats): string {
-  if (st.isSocket()) return 'socket (recreated by its server)';
-  if (st.isFIFO()) return 'FIFO';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'device';
-  return 'not a file, folder or symlink';
+  if (st.isSocket()) return kindReasons.socket;
+  if (st.isFIFO()) return kindReasons.fifo;
+  if (st.isCharacterDevice() || st.isBlockDevice()) return kindReasons.device;
+  return kindReasons.other;
 }

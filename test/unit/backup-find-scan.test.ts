@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findListing, findScan } from '../../src/backup/find-scan.js';
+import { compileExcludes } from '../../src/backup/glob.js';
+import { walkTree } from '../../src/backup/walk.js';
+import { buildTortureTree } from '../helpers/backup-torture.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/** find-scan.ts must give what walkTree gives with every file stat'ed, entry for entry. */
+describe('walking a source with find', () => {
+  it('gives the Node walk: order, types, numbers, excludes, skipped entries', async () => {
+    const root = tempDir('gnrm-find-');
+    const src = join(root, 'site');
+    buildTortureTree(src, { bigMiB: 1, manySmall: 30 });
+    mkdirSync(join(src, 'logs/old'), { recursive: true });
+    writeFileSync(join(src, 'logs/old/a.log'), 'log\n');
+    writeFileSync(join(src, 'x.pyc'), 'compiled\n');
+    mkdirSync(join(src, 'backups/inside'), { recursive: true });
+    writeFileSync(join(src, 'backups/inside/b.json'), '{}\n');
+    for (const dir of ['__pycache__', 'sub/__pycache__/deeper']) {
+      mkdirSync(join(src, dir), { recursive: true });
+      writeFileSync(join(src, dir, 'm.pyc'), 'compiled\n');
+    }
+    execFileSync('mkfifo', [join(src, 'pipe')]);
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(join(src, 'app.sock'), r));
+    try {
+      const backups = statSync(join(src, 'backups'));
+      // Pruned by find (literal folders and names), and not (globs): the same walk either way.
+      for (const patterns of [[], ['logs/**', '__pycache__/', 'nested/', '*.pyc', 'deep/level-[0-9]/']]) {
+        const options = {
+          exclude: compileExcludes(patterns),
+          avoid: new Set([`${backups.dev}:${backups.ino}`]),
+        };
+        const byNode = await walkTree(src, { ...options, statFiles: true });
+        const scratch = join(root, 'scratch');
+        const byFind = await findScan(src, scratch, { excludes: patterns, backupsDir: join(src, 'backups') });
+        expect(byFind).toEqual(byNode);
+        expect(existsSync(scratch)).toBe(false);
+        expect(byNode.skipped.map((e) => e.path).sort()).toEqual(['app.sock', 'backups', 'pipe']);
+        expect(byNode.excluded).toBe(patterns.length === 0 ? 0 : 6);
+      }
+      // What find was told to prune it did not list.
+      const listing = await findListing(src, join(root, 'scratch'), {
+        excludes: ['logs/**', '__pycache__/'],
+        backupsDir: join(src, 'backups'),
+      });
+      const text = listing!.toString();
+      expect(text).toContain('\0logs/old\0');
+      expect(text).not.toContain('logs/old/a.log');
+      expect(text).toContain('\0sub/__pycache__\0');
+      expect(text).not.toContain('__pycache__/');
+      expect(text).toContain('\0backups\0');
+      expect(text).not.toContain('backups/inside');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives up on a name that is not valid UTF-8, for the Node walk to report it', async () => {
+    const root = tempDir('gnrm-find-');
+    mkdirSync(join(root, 'site'));
+    writeFileSync(Buffer.from(`${join(root, 'site')}/bad-\xff-name`, 'latin1'), 'x');
+    expect(await findScan(join(root, 'site'), join(root, 'scratch'), { excludes: [] })).toBeUndefined();
+  });
+});
