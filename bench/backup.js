@@ -5,7 +5,7 @@
 //
 // Each of ours runs as its own process (`node bench/backup-op.js`, the library without the
 // CLI), as `cp -a` does, so Node's start-up is counted; one CLI figure is printed too.
-// PERF-NOTES traps: every copy goes into a fresh folder, nothing is deleted until the end (file
+// Each case starts after a `sync`. PERF-NOTES traps: every copy goes into a fresh folder, nothing is deleted until the end (file
 // creation right after an `rm -rf` of a big tree is up to 10× slower here), and the cases are
 // interleaved round by round so drift hits them alike.
 import { execSync, spawnSync } from 'node:child_process';
@@ -48,6 +48,9 @@ function makeTree(root) {
 }
 
 function time(cmd, args, opts = {}) {
+  // Written-back first, untimed: otherwise each case pays for the dirty pages of the one
+  // before it (166 MiB a copy), and the order of the cases, not their cost, decides.
+  spawnSync('sync');
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;

@@ -3,7 +3,7 @@ import { assemble, attrs, type Filled } from './assemble.js';
 import type { FileStat, FileTask } from './file-ops.js';
 import { under } from './layout.js';
 import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
-import { runFileTasks } from './pool.js';
+import { copyThreads, defaultThreads, runFileTasks } from './pool.js';
 import { type Previous, previousData } from './previous.js';
 import type { SourceScan } from './source.js';
 import type { WalkEntry } from './walk.js';
@@ -40,8 +40,11 @@ export async function fillData(
       ...(prev ? { prev: { ...prev, from: under(prevData, e.path) } } : {}),
     };
   });
+  // Mostly copies: on worker threads (pool.ts); mostly links: on this one.
+  const linkable = tasks.filter((t) => t.op === 'backup' && t.prev).length;
   const results = await runFileTasks(tasks, {
     ...(signal ? { signal } : {}),
+    threads: linkable * 2 < tasks.length ? copyThreads() : defaultThreads(),
     sizes: files.map((f) => previous?.files.get(f.path)?.size ?? 16 * 1024),
   });
   lap(`${files.length} files linked or copied`);

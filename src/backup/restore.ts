@@ -8,7 +8,7 @@ import type { RestoreTask } from './file-ops.js';
 import { dataDir, under } from './layout.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
-import { runFileTasks } from './pool.js';
+import { copyThreads, runFileTasks } from './pool.js';
 import { assertBackupExists, readManifest } from './store.js';
 import { abandonSwap, beginSwap, completeSwap } from './swap.js';
 import type { RestoreOptions, RestoreResult, VerifyProblem, VerifyReport } from './types.js';
@@ -126,6 +126,7 @@ async function build(
   }
   const results = await runFileTasks(tasks, {
     ...(signal ? { signal } : {}),
+    threads: copyThreads(),
     sizes: files.map((e) => e.size),
   });
   const problems = results.flatMap((r, i) => fileProblems(files[i]!, r));
