@@ -1,17 +1,20 @@
 import { FailedError } from '../core/errors.js';
-import type { FileResult } from './file-ops.js';
-import type { Manifest, ManifestEntry } from './manifest.js';
+import type { FileResult, FileStat } from './file-ops.js';
+import { entryLine } from './incremental.js';
+import type { Manifest } from './manifest.js';
 import type { Previous } from './previous.js';
 import type { SourceScan } from './source.js';
 import type { WalkEntry } from './walk.js';
 
 /**
- * The manifest entries and totals of a backup built file by file (fill.ts), from the walk and
- * the per-file results. The patched link farm (patch.ts) writes the same lines without making
- * the objects.
+ * The manifest entry lines and totals of a backup built file by file (fill.ts), from the walk
+ * and the per-file results. Each batch of results is turned into lines as it comes in (`add`),
+ * while the worker threads copy the next ones, so little is left once the last arrives
+ * (`finish`). Lines are written by template (entryLine, fileLine), as JSON.stringify would
+ * write the entries, without making 20,000 objects to stringify.
  */
 export interface Filled {
-  entries: ManifestEntry[];
+  lines: string[];
   totals: Manifest['totals'];
   vanished: string[];
   hardLinks: number;
@@ -19,69 +22,97 @@ export interface Filled {
   asWalked: boolean;
 }
 
-/** `results[i]` is the outcome for `files[i]`; a linked file takes its hash from `previous`. */
-export function assemble(
-  scan: SourceScan,
-  files: WalkEntry[],
-  results: FileResult[],
-  previous: Previous | undefined,
-): Filled {
-  const stored = new Map<string, ManifestEntry>();
-  const vanished: string[] = [];
-  const failed: string[] = [];
-  let linkedFiles = 0;
-  let linkedBytes = 0;
-  let bytes = 0;
-  let hardLinks = 0;
-  let asWalked = true;
-  results.forEach((r, i) => {
-    const e = files[i]!;
-    asWalked &&= sameAsWalked(e, r);
-    if (r.error) {
-      if (r.error.code === 'ENOENT') vanished.push(e.path);
-      else failed.push(`${e.path}: ${r.error.message}`);
-      return;
-    }
-    const st = r.st!;
-    const sha256 = r.linked ? previous!.files.get(e.path)!.sha256 : r.sha256!;
-    // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
-    const size = r.linked ? st.size : r.size!;
-    if (r.linked) {
-      linkedFiles++;
-      linkedBytes += size;
-    }
-    if (st.nlink > 1) hardLinks++;
-    bytes += size;
-    stored.set(e.path, { path: e.path, type: 'file', ...attrs(st), size, sha256 });
-  });
-  if (failed.length > 0)
-    throw new FailedError(
-      `cannot back up ${scan.source}: ${failed.length} file(s) could not be copied:\n  ${failed.slice(0, 10).join('\n  ')}` +
-        (failed.length > 10 ? `\n  and ${failed.length - 10} more` : ''),
-    );
+export class Assembler {
+  /** Lines of the files, by index in `files`; undefined for a file left out. */
+  private readonly fileLines: Array<string | undefined>;
+  private readonly vanished: string[] = [];
+  private readonly failed: string[] = [];
+  private linkedFiles = 0;
+  private linkedBytes = 0;
+  private bytes = 0;
+  private stored = 0;
+  private hardLinks = 0;
+  private asWalked = true;
 
-  const entries: ManifestEntry[] = [];
-  let dirs = 0;
-  let symlinks = 0;
-  for (const e of scan.entries) {
-    if (e.type === 'file') {
-      const f = stored.get(e.path);
-      if (f) entries.push(f);
-    } else if (e.type === 'dir') {
-      dirs++;
-      entries.push({ path: e.path, type: 'dir', ...attrs(e.st!) });
-    } else {
-      symlinks++;
-      entries.push({ path: e.path, type: 'symlink', ...attrs(e.st!), target: e.target! });
+  constructor(
+    private readonly scan: SourceScan,
+    private readonly files: WalkEntry[],
+    private readonly previous: Previous | undefined,
+  ) {
+    this.fileLines = new Array(files.length);
+  }
+
+  /** `results[k]` is the outcome for `files[from + k]`; a linked file takes its hash from `previous`. */
+  add(from: number, results: FileResult[]): void {
+    for (let k = 0; k < results.length; k++) {
+      const r = results[k]!;
+      const e = this.files[from + k]!;
+      this.asWalked &&= sameAsWalked(e, r);
+      if (r.error) {
+        if (r.error.code === 'ENOENT') this.vanished.push(e.path);
+        else this.failed.push(`${e.path}: ${r.error.message}`);
+        continue;
+      }
+      const st = r.st!;
+      const sha256 = r.linked ? this.previous!.files.get(e.path)!.sha256 : r.sha256!;
+      // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
+      const size = r.linked ? st.size : r.size!;
+      if (r.linked) {
+        this.linkedFiles++;
+        this.linkedBytes += size;
+      }
+      if (st.nlink > 1) this.hardLinks++;
+      this.bytes += size;
+      this.stored++;
+      this.fileLines[from + k] = fileLine(JSON.stringify(e.path), st, size, sha256);
     }
   }
-  return {
-    entries,
-    vanished,
-    hardLinks,
-    asWalked,
-    totals: { files: stored.size, dirs, symlinks, bytes, linkedFiles, linkedBytes },
-  };
+
+  finish(): Filled {
+    const { failed, scan } = this;
+    if (failed.length > 0)
+      throw new FailedError(
+        `cannot back up ${scan.source}: ${failed.length} file(s) could not be copied:\n  ${failed.slice(0, 10).join('\n  ')}` +
+          (failed.length > 10 ? `\n  and ${failed.length - 10} more` : ''),
+      );
+    const lines: string[] = [];
+    let dirs = 0;
+    let symlinks = 0;
+    let f = 0;
+    for (const e of scan.entries) {
+      if (e.type === 'file') {
+        // `files` is the walk's files in walk order.
+        const line = this.fileLines[f++];
+        if (line !== undefined) lines.push(line);
+      } else {
+        if (e.type === 'dir') dirs++;
+        else symlinks++;
+        lines.push(entryLine(JSON.stringify(e.path), e));
+      }
+    }
+    return {
+      lines,
+      vanished: this.vanished,
+      hardLinks: this.hardLinks,
+      asWalked: this.asWalked,
+      totals: {
+        files: this.stored,
+        dirs,
+        symlinks,
+        bytes: this.bytes,
+        linkedFiles: this.linkedFiles,
+        linkedBytes: this.linkedBytes,
+      },
+    };
+  }
+}
+
+/**
+ * A file's manifest line: exactly JSON.stringify of `{ path, type: 'file', ...attrs(st), size,
+ * sha256 }` (a number in a template is written as JSON writes it).
+ */
+export function fileLine(key: string, st: FileStat, size: number, sha256: string): string {
+  return `{"path":${key},"type":"file","mode":${st.mode & 0o7777},"mtimeMs":${st.mtimeMs},"uid":${st.uid},"gid":${st.gid},"size":${size},"sha256":"${sha256}"}`;
 }
 
 /**

@@ -95,7 +95,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
         const previous = await findPrevious(ws, system.name, scan.source, scan.sourceType);
         const filled = await fillData(data, scan, previous, signal, lap);
         built = {
-          body: manifestBody(filled.entries.map((e) => JSON.stringify(e))),
+          body: manifestBody(filled.lines),
           ...filled,
           skipped: scan.skipped,
           previous: previous?.id ?? null,

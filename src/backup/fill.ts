@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { assemble, attrs, type Filled } from './assemble.js';
+import { Assembler, attrs, type Filled } from './assemble.js';
 import type { FileStat, FileTask } from './file-ops.js';
 import { under } from './layout.js';
 import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
@@ -42,13 +42,15 @@ export async function fillData(
   });
   // Mostly copies: on worker threads (pool.ts); mostly links: on this one.
   const linkable = tasks.filter((t) => t.op === 'backup' && t.prev).length;
-  const results = await runFileTasks(tasks, {
+  const assembler = new Assembler(scan, files, previous);
+  await runFileTasks(tasks, {
     ...(signal ? { signal } : {}),
+    onBatch: (from, results) => assembler.add(from, results),
     threads: linkable * 2 < tasks.length ? copyThreads() : defaultThreads(),
     sizes: files.map((f) => previous?.files.get(f.path)?.size ?? 16 * 1024),
   });
   lap(`${files.length} files linked or copied`);
-  const filled = assemble(scan, files, results, previous);
+  const filled = assembler.finish();
 
   const links = scan.entries.filter(
     (e): e is WalkEntry & { st: FileStat; target: string } => e.type === 'symlink',

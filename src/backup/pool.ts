@@ -22,6 +22,8 @@ export interface PoolOptions {
   threads?: number;
   /** Size hints (bytes per task) to close a batch early when it holds big files. */
   sizes?: number[];
+  /** Called with each batch's results as they come in (`from`: index of its first task). */
+  onBatch?: (from: number, results: FileResult[]) => void;
 }
 
 const batchTasks = 256;
@@ -35,6 +37,7 @@ export async function runFileTasks(tasks: FileTask[], options: PoolOptions = {})
   const threads = options.threads ?? defaultThreads();
   if (!workerAvailable || threads < 1 || tasks.length < (options.minForThreads ?? 128)) {
     const results = await runHere(tasks, signal);
+    options.onBatch?.(0, results);
     lap(`${tasks.length} tasks on this thread`);
     return results;
   }
@@ -160,14 +163,23 @@ export class ThreadPool {
 
   /** All tasks, in batches; results in the order of the tasks. */
   async run(tasks: FileTask[], options: PoolOptions = {}): Promise<FileResult[]> {
-    const { signal } = options;
+    const { signal, onBatch } = options;
     const onAbort = () => this.fail(signal?.reason ?? new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const parts = await Promise.all(
-        makeBatches(tasks, options.sizes).map(([from, to]) => this.submit(tasks.slice(from, to))),
-      );
-      return parts.flat();
+      const batches = makeBatches(tasks, options.sizes);
+      const parts = new Array<Promise<FileResult[]>>(batches.length);
+      for (const [i, [from, to]] of batches.entries()) {
+        const part = this.submit(tasks.slice(from, to));
+        // The caller turns results into what it keeps while the workers go on.
+        parts[i] = onBatch
+          ? part.then((results) => {
+              onBatch(from, results);
+              return results;
+            })
+          : part;
+      }
+      return (await Promise.all(parts)).flat();
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fileLine } from '../../src/backup/assemble.js';
 import { entryLine } from '../../src/backup/incremental.js';
 import { createBackup, restoreBackup, verifyBackup } from '../../src/backup/index.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -267,6 +268,10 @@ describe('incremental backup by link farm', () => {
       expect(entryLine(key, { path, type: 'dir', st })).toBe(JSON.stringify({ path, type: 'dir', ...a }));
       expect(entryLine(key, { path, type: 'symlink', st, target: '../x "y"' })).toBe(
         JSON.stringify({ path, type: 'symlink', ...a, target: '../x "y"' }),
+      );
+      const sha256 = 'ab'.repeat(32);
+      expect(fileLine(key, st, st.size + 1, sha256)).toBe(
+        JSON.stringify({ path, type: 'file', ...a, size: st.size + 1, sha256 }),
       );
     }
   });
