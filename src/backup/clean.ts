@@ -1,8 +1,7 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pidAlive } from '../core/host.js';
 import type { Workspace } from '../core/workspace.js';
-import { journalPrefix, pidOfTemporary, tmpPrefix } from './layout.js';
+import { backupsDirNames, journalPrefix, pidOfTemporary, tmpPrefix } from './layout.js';
 import { removeTree } from './remove.js';
 import { recoverSwap } from './swap.js';
 
@@ -13,13 +12,7 @@ import { recoverSwap } from './swap.js';
  * thing done, for the operator.
  */
 export async function cleanTemporaries(ws: Workspace): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(ws.backupsDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = await backupsDirNames(ws);
   const done: string[] = [];
   for (const name of names.sort()) {
     const isTmp = name.startsWith(tmpPrefix);

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stampDash } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
@@ -76,4 +77,14 @@ export function pidOfTemporary(name: string): number | undefined {
 /** `a/b` → `a/b` joined under root with the platform separator (POSIX here, so as is). */
 export function under(root: string, rel: string): string {
   return rel === '' ? root : `${root}/${rel}`;
+}
+
+/** The names in `backups/`; none when it does not exist yet. */
+export async function backupsDirNames(ws: Workspace): Promise<string[]> {
+  try {
+    return await readdir(ws.backupsDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
-import { assertBackupId, backupDir, compareIds, manifestFile, parseBackupId } from './layout.js';
+import {
+  assertBackupId,
+  backupDir,
+  backupsDirNames,
+  compareIds,
+  manifestFile,
+  parseBackupId,
+} from './layout.js';
 import type { Manifest, ManifestHeader } from './manifest.js';
 import { parseManifest, parseManifestHeader } from './manifest-format.js';
 import type { BackupInfo } from './types.js';
@@ -12,13 +19,7 @@ import type { BackupInfo } from './types.js';
 
 /** Complete backups (a folder named like an id, holding manifest.json), oldest first. */
 export async function listBackups(ws: Workspace): Promise<BackupInfo[]> {
-  let names: string[];
-  try {
-    names = await readdir(ws.backupsDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = await backupsDirNames(ws);
   const ids = names.filter((n) => !n.startsWith('.') && parseBackupId(n)).sort(compareIds);
   const infos = await Promise.all(ids.map((id) => loadInfo(ws, id)));
   return infos.filter((i): i is BackupInfo => i !== undefined).sort(byAge);
