@@ -2,8 +2,9 @@ import { type Clock, systemClock } from '../core/clock.js';
 import type { Workspace } from '../core/workspace.js';
 import type { System } from '../plan/types.js';
 import { freeId } from './create.js';
+import { unchanged } from './file-ops.js';
 import { assertSystemName, backupDir } from './layout.js';
-import { findPrevious, unchanged } from './previous.js';
+import { findPrevious } from './previous.js';
 import { scanSource, sourcePath } from './source.js';
 import type { SizeEstimate } from './types.js';
 

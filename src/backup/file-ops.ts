@@ -101,14 +101,7 @@ function backupFile(task: BackupTask): FileResult {
   if (prev) {
     const st = task.follow ? statSync(task.src) : lstatSync(task.src);
     const s = statOf(st);
-    if (
-      st.isFile() &&
-      s.size === prev.size &&
-      s.mtimeMs === prev.mtimeMs &&
-      s.mode === prev.mode &&
-      (prev.uid === undefined || prev.uid === s.uid) &&
-      (prev.gid === undefined || prev.gid === s.gid)
-    ) {
+    if (st.isFile() && unchanged(prev, s)) {
       try {
         linkSync(prev.from, task.dst);
         return { st: s, linked: true };
@@ -199,6 +192,26 @@ function hashFile(path: string): FileResult {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Whether a file is as a backup's manifest has it: size, mtime, mode and owner (an entry of a
+ * manifest without owners matches any): rsync's quick check, to link it rather than copy it.
+ */
+export function unchanged<
+  T extends { size: number; mtimeMs: number; mode: number; uid?: number; gid?: number },
+>(
+  prev: T | undefined,
+  e: { size: number; mtimeMs: number; mode: number; uid: number; gid: number },
+): prev is T {
+  return (
+    prev !== undefined &&
+    prev.size === e.size &&
+    prev.mtimeMs === e.mtimeMs &&
+    prev.mode === e.mode &&
+    (prev.uid === undefined || prev.uid === e.uid) &&
+    (prev.gid === undefined || prev.gid === e.gid)
+  );
 }
 
 export function statOf(st: Stats): FileStat {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Workspace } from '../core/workspace.js';
-import { backupDir, compareIds, manifestFile, parseBackupId } from './layout.js';
+import { backupDir, backupsDirNames, compareIds, manifestFile, parseBackupId } from './layout.js';
 import type { FileEntry } from './manifest.js';
 import { entriesKey, entryProblem } from './manifest-format.js';
 
@@ -36,7 +36,7 @@ export async function findPrevious(
 ): Promise<Previous | undefined> {
   for (const ref of await candidates(ws, system)) {
     const m = await readLoosely(ws, ref.id);
-    if (m && m.id === ref.id && m.source === source && m.sourceType === sourceType) return toPrevious(ref, m);
+    if (m && picks(m, ref, source, sourceType)) return toPrevious(ref, m);
   }
   return undefined;
 }
@@ -50,18 +50,19 @@ export async function findPreviousRef(
 ): Promise<PreviousRef | undefined> {
   for (const ref of await candidates(ws, system)) {
     const h = readHeader(manifestFile(ws, ref.id));
-    if (h && h.id === ref.id && h.source === source && h.sourceType === sourceType) return ref;
+    if (h && picks(h, ref, source, sourceType)) return ref;
   }
   return undefined;
 }
 
+type Picking = { id: unknown; source: unknown; sourceType: unknown };
+
+const picks = (h: Picking, ref: PreviousRef, source: string, sourceType: 'dir' | 'file') =>
+  h.id === ref.id && h.source === source && h.sourceType === sourceType;
+
 async function candidates(ws: Workspace, system: string): Promise<PreviousRef[]> {
-  let names: string[];
-  try {
-    names = await readdir(ws.backupsDir);
-  } catch {
-    return [];
-  }
+  // Unreadable is as good as empty here: the backup is then made in full.
+  const names = await backupsDirNames(ws).catch(() => []);
   return names
     .filter((n) => parseBackupId(n)?.system === system)
     .sort(compareIds)
@@ -70,10 +71,7 @@ async function candidates(ws: Workspace, system: string): Promise<PreviousRef[]>
     .map((id) => ({ id, dir: backupDir(ws, id) }));
 }
 
-interface LooseManifest {
-  id: unknown;
-  source: unknown;
-  sourceType: unknown;
+interface LooseManifest extends Picking {
   entries: unknown[];
 }
 
@@ -166,7 +164,7 @@ export function previousLines(prev: PreviousBytes): PreviousLines | undefined {
 const headBytes = 64 * 1024;
 
 /** The header fields that pick a previous backup, read from the start of the file. */
-function readHeader(path: string): { id: unknown; source: unknown; sourceType: unknown } | undefined {
+function readHeader(path: string): Picking | undefined {
   let text: string;
   try {
     const fd = openSync(path, 'r');
@@ -181,7 +179,7 @@ function readHeader(path: string): { id: unknown; source: unknown; sourceType: u
   }
   // A header cut at `entries` parses alone; anything else (a huge skipped list, a file
   // reformatted by hand) is read whole.
-  const cut = text.indexOf(',\n  "entries": [');
+  const cut = text.indexOf(entriesKey);
   if (cut > 0) {
     try {
       return JSON.parse(`${text.slice(0, cut)}\n}`);
@@ -194,20 +192,6 @@ function readHeader(path: string): { id: unknown; source: unknown; sourceType: u
   } catch {
     return undefined;
   }
-}
-
-export function unchanged(
-  prev: FileEntry | undefined,
-  e: { size: number; mtimeMs: number; mode: number; uid: number; gid: number },
-): prev is FileEntry {
-  return (
-    prev !== undefined &&
-    prev.size === e.size &&
-    prev.mtimeMs === e.mtimeMs &&
-    prev.mode === e.mode &&
-    (prev.uid === undefined || prev.uid === e.uid) &&
-    (prev.gid === undefined || prev.gid === e.gid)
-  );
 }
 
 export const previousData = (prev: PreviousRef) => join(prev.dir, 'data');

@@ -26,23 +26,12 @@ import {
   verifyBackup,
 } from '../../src/backup/index.js';
 import { parseManifest, serializeManifest } from '../../src/backup/manifest-format.js';
-import type { Clock } from '../../src/core/clock.js';
 import { InputError } from '../../src/core/errors.js';
 import { workspaceAt } from '../../src/core/workspace.js';
 import { buildTortureTree, expectSameTree } from '../helpers/backup-torture.js';
+import { ticking } from '../helpers/clock.js';
 import { tempDir } from '../helpers/tmp.js';
 import { walkTree } from '../helpers/tree.js';
-
-/** A clock one second further on at each call, so ids do not collide unless meant to. */
-function ticking(start = Date.UTC(2026, 10, 22, 10, 15, 0)): Clock {
-  let t = start;
-  return {
-    now: () => {
-      t += 1000;
-      return new Date(t);
-    },
-  };
-}
 
 function setup(opts: { bigMiB?: number } = {}) {
   const root = tempDir('gnrm-backup-');

@@ -18,9 +18,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fileLine } from '../../src/backup/assemble.js';
 import { entryLine } from '../../src/backup/incremental.js';
 import { createBackup, restoreBackup, verifyBackup } from '../../src/backup/index.js';
-import type { Clock } from '../../src/core/clock.js';
 import { workspaceAt } from '../../src/core/workspace.js';
 import { buildTortureTree, expectSameTree } from '../helpers/backup-torture.js';
+import { ticking } from '../helpers/clock.js';
 import { tempDir } from '../helpers/tmp.js';
 import { walkTree } from '../helpers/tree.js';
 
@@ -30,16 +30,6 @@ import { walkTree } from '../helpers/tree.js';
  * (GNR_MIGRATE_BACKUP_LINK_FARM=0), entry for entry, and never reach an earlier backup or the
  * live tree through a link.
  */
-
-function ticking(start = Date.UTC(2026, 10, 22, 10, 15, 0)): Clock {
-  let t = start;
-  return {
-    now: () => {
-      t += 1000;
-      return new Date(t);
-    },
-  };
-}
 
 function setup() {
   const root = tempDir('gnrm-incr-');
