@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { formatAge } from '../core/clock.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
-import type { Run } from '../ledger/schema.js';
 import { appliedPhases, unsettledRuns } from '../ledger/run-state.js';
+import type { Run } from '../ledger/schema.js';
 import { lastRun, readState } from '../ledger/state.js';
 import { phasesInPathOrder, standingOf } from '../phases/path.js';
 import { table } from '../ui/output.js';

@@ -7,8 +7,8 @@ import { type CommandContext, parsePhaseId, planFor } from '../commands/context.
 import { type Clock, formatDuration, systemClock } from '../core/clock.js';
 import { InputError, InterruptedError } from '../core/errors.js';
 import { type ProcessRunner, runProcess } from '../core/process.js';
-import type { Run } from '../ledger/schema.js';
 import { unsettledRuns } from '../ledger/run-state.js';
+import type { Run } from '../ledger/schema.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
 import { rollbackRun } from '../rollback/execute.js';
 import { type RunbookInput, runbookPath, writeRunbook } from '../rollback/runbook.js';

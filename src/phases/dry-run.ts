@@ -8,8 +8,8 @@ import type { Clock } from '../core/clock.js';
 import type { ProcessRunner } from '../core/process.js';
 import type { Workspace } from '../core/workspace.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
-import type { State } from '../ledger/schema.js';
 import { unsettledRuns } from '../ledger/run-state.js';
+import type { State } from '../ledger/schema.js';
 import { type Command, commandLine, type Plan, type Step } from '../plan/types.js';
 import { checkOrder, type OrderVerdict, phaseOrThrow } from './order.js';
 

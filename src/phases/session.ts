@@ -4,8 +4,8 @@ import { processGroupAlive, stopProcessGroup } from '../core/process.js';
 import type { Workspace } from '../core/workspace.js';
 import { acquireLock, describeHolder, type HeldLock } from '../ledger/lock.js';
 import { newRunId } from '../ledger/run-id.js';
-import type { Run, State, StepRecord } from '../ledger/schema.js';
 import { deadRuns, type LiveHolder, orphanSteps } from '../ledger/run-state.js';
+import type { Run, State, StepRecord } from '../ledger/schema.js';
 import { Ledger } from '../ledger/state.js';
 import type { Output } from '../ui/output.js';
 

@@ -425,7 +425,8 @@ function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
  */
 export function knownVarNames(input: PlanInput): Set<string> {
   const names = new Set(Object.keys(input.vars ?? {}));
-  for (const env of Object.values(input.environments ?? {})) for (const n of Object.keys(env.vars ?? {})) names.add(n);
+  for (const env of Object.values(input.environments ?? {}))
+    for (const n of Object.keys(env.vars ?? {})) names.add(n);
   for (const m of JSON.stringify(input).matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1]!);
   return names;
 }

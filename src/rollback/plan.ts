@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors.js';
-import type { Run, State } from '../ledger/schema.js';
 import { rollbackTargetOf, runThatApplied, unsettledRuns } from '../ledger/run-state.js';
+import type { Run, State } from '../ledger/schema.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
 
 /** One phase to roll back: which run's effects to undo, and where the ledger ends up. */
