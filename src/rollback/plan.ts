@@ -1,3 +1,4 @@
+import { parseBackupId } from '../backup/layout.js';
 import { InputError } from '../core/errors.js';
 import { rollbackTargetOf, runThatApplied, unsettledRuns } from '../ledger/run-state.js';
 import type { Run, State } from '../ledger/schema.js';
@@ -95,4 +96,17 @@ function phaseOf(plan: Plan, id: number): Phase {
   const phase = findPhase(plan, id);
   if (!phase) throw new InputError(`the ledger names phase ${id}, which is not in the plan ${plan.file}`);
   return phase;
+}
+
+/** The undo of each step `source` completed, newest first: what the executor runs and the dry-run shows. */
+export function undoList(phase: Phase, source: Run): Phase['steps'] {
+  const completed = new Set(
+    source.steps.filter((s) => s.stage === 'step' && s.status === 'succeeded').map((s) => s.id),
+  );
+  return [...phase.steps].reverse().filter((s) => s.undo && completed.has(s.id));
+}
+
+/** The backups of `source` that a rollback of `phase` restores (by the system in their id). */
+export function restoreList(phase: Phase, source: Run): string[] {
+  return source.backups.filter((id) => phase.rollback.restore.includes(parseBackupId(id)?.system ?? ''));
 }
