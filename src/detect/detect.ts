@@ -134,7 +134,10 @@ export async function detectHost(probe: HostProbe, hostname: string): Promise<De
   const selected = gnrcfg === undefined ? leaders : leaders.filter((g) => cfgOf.get(g.proc.pid) === gnrcfg);
   const others = leaders.filter((g) => !selected.includes(g));
   if (others.length > 0) {
-    const cfgs = [...new Set(others.map((g) => cfgOf.get(g.proc.pid) ?? '(none)'))].join(', ');
+    const label = (g: GenropyProcess) =>
+      cfgOf.get(g.proc.pid) ??
+      (g.proc.env.GENRO_GNRFOLDER ? `${g.proc.env.GENRO_GNRFOLDER} (not a folder here)` : '(none)');
+    const cfgs = [...new Set(others.map(label))].join(', ');
     ev.note(
       `other Genropy processes on this host use another $GNRCFG (${cfgs}; pids ${pids(others)}): ignored`,
     );
@@ -349,6 +352,9 @@ export async function detectHost(probe: HostProbe, hostname: string): Promise<De
       );
     } else {
       ev.note(`supervisorctl status: ${rows.map((r) => `${r.name} ${r.state}`).join(', ')}`);
+      const down = rows.filter((r) => r.state !== 'RUNNING');
+      if (down.length)
+        ev.note(`not running under supervisord: ${down.map((r) => `${r.name} (${r.state})`).join(', ')}`);
       for (const v of Object.values(roleVar)) {
         const n = ev.get(v!);
         if (n !== undefined && !rows.some((r) => r.name === n))
@@ -484,6 +490,8 @@ export async function detectHost(probe: HostProbe, hostname: string): Promise<De
       `gnrdaemon (pid ${daemonProc.proc.pid}) runs under neither supervisord nor a systemd unit found here`,
     );
 
+  if (unit && !ev.has('prog_daemon'))
+    ev.miss('prog_daemon', `gnrdaemon runs as the systemd unit ${unit.name}, not as a supervisord program`);
   for (const name of required) {
     if (!ev.has(name))
       ev.miss(name, name === 'venv' || name === 'gnrcfg' ? 'not found' : 'not found (see the reasons above)');
