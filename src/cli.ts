@@ -118,7 +118,15 @@ ${exitCodesHelp}`,
     .command('init')
     .description('write the default plan and its JSON Schema into migration/ for editing')
     .option('--force', 'overwrite an existing migration/plan.yaml')
-    .addHelpText('after', '\nExamples:\n  $ gnr-migrate init\n  $ gnr-migrate init --cwd /srv/deploy --force')
+    .option(
+      '--detect',
+      "inspect this host and write what it finds into the plan's vars (and migration/detected.json)",
+    )
+    .option('--host-root <dir>', 'with --detect: read /etc/... under DIR (a host image, the sandbox)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate init\n  $ gnr-migrate init --cwd /srv/deploy --force\n  $ gnr-migrate init --detect --json',
+    )
     .action(action(() => import('./commands/init.js')));
 
   registerMore(program, action);
