@@ -1,5 +1,5 @@
 import { lstatSync, mkdirSync, readdirSync, renameSync, utimesSync } from 'node:fs';
-import { compileExcludes } from './glob.js';
+import { compileExcludes } from './excludes.js';
 import { under } from './layout.js';
 
 /**
