@@ -14,6 +14,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { fsTime } from './times.js';
 import { modeNeedsChmod } from './umask.js';
 
 /**
@@ -166,7 +167,7 @@ function copyFrom(
       fchownSync(fout, a.uid, a.gid);
     // open() applied the umask and ignores set-id bits; chmod when that changed the mode.
     if (modeNeedsChmod(a.mode)) fchmodSync(fout, a.mode);
-    const t = a.mtimeMs / 1000;
+    const t = fsTime(a.mtimeMs);
     futimesSync(fout, t, t);
     return { sha256: hash.digest('hex'), size };
   } finally {

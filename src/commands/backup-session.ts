@@ -1,3 +1,6 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { RestoreRefusedError } from '../backup/index.js';
+import { writeFileAtomicSync } from '../core/atomic.js';
 import { systemClock } from '../core/clock.js';
 import { InterruptedError } from '../core/errors.js';
 import { currentHost, currentUser } from '../core/host.js';
@@ -29,6 +32,7 @@ export async function withBackupRun<T>(
     onTakeover: (prev) => ctx.out.warn(`took over a stale lock: ${describeHolder(prev)} is gone`),
   });
   try {
+    const before = readStateBytes(ctx.ws.stateFile);
     const ledger = await Ledger.open(ctx.ws);
     const at = systemClock.now();
     const id = newRunId('backup', null, at);
@@ -61,6 +65,12 @@ export async function withBackupRun<T>(
       });
       return result;
     } catch (err) {
+      // A refused restore touched nothing (backup/restore.ts): the ledger keeps no trace either.
+      if (err instanceof RestoreRefusedError) {
+        if (before === undefined) rmSync(ctx.ws.stateFile, { force: true });
+        else writeFileAtomicSync(ctx.ws.stateFile, before);
+        throw err;
+      }
       const signal = ctx.interruptedBy();
       const exitCode = signal
         ? signal === 'SIGINT'
@@ -111,4 +121,12 @@ export async function recordStep<T>(
     s.durationMs = Date.now() - startedAt.getTime();
   });
   return result;
+}
+
+function readStateBytes(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

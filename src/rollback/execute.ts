@@ -202,6 +202,8 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
       await restoreBackup({
         ws,
         id: b.id,
+        // The plan's path of the system, never the manifest's `source` (backup/restore.ts).
+        to: plan.systems[b.system]?.path,
         snapshot: false,
         phase: phase.id,
         runId: run.id,
