@@ -123,7 +123,7 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
     const kind = field();
     const size = field();
     const time = field();
-    field(); // ctime
+    const ctime = field();
     const mode = field();
     const uid = field();
     const gid = field();
@@ -136,7 +136,9 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
     pos = z3 + 1;
     if (path === '') continue; // the root itself
     const dot = time.indexOf('.');
+    const cdot = ctime.indexOf('.');
     if (dot < 1 || time.charCodeAt(0) === 0x2d) return undefined; // '-': before 1970
+    if (cdot < 1 || ctime.charCodeAt(0) === 0x2d) return undefined;
     const st: FileStat = {
       mode: Number.parseInt(mode, 8),
       // Exactly Node's arithmetic (lib/internal/fs/utils.js msFromTimeSpec).
@@ -145,6 +147,8 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
       uid: Number(uid),
       gid: Number(gid),
       nlink: Number(nlink),
+      ctimeMs: Number(ctime.slice(0, cdot)) * 1000 + Number(ctime.slice(cdot + 1, cdot + 10)) / 1e6,
+      ino: Number(ino),
     };
     const slash = path.lastIndexOf('/');
     const parent = slash < 0 ? '' : path.slice(0, slash);

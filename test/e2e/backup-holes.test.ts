@@ -123,4 +123,18 @@ describe('backup holes (issue 13)', () => {
     await backup(ws);
     expect(existsSync(left)).toBe(false);
   });
+
+  it('copies again a same-size edit whose mtime was put back (the quick check sees the ctime)', async () => {
+    const { root, ws, site } = workspace();
+    const file = join(site, 'keep.txt');
+    utimesSync(file, 1_600_000_000, 1_600_000_000);
+    await backup(ws);
+    writeFileSync(file, 'KEPT'); // same size
+    utimesSync(file, 1_600_000_000, 1_600_000_000); // like cp -p, rsync -t, tar x, touch -r
+    const { id } = await backup(ws);
+    const to = join(root, 'copy');
+    const r = await runCli(['backup', 'restore', id, '--to', to, '--yes'], { cwd: ws });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(to, 'keep.txt'), 'utf8')).toBe('KEPT');
+  });
 });
