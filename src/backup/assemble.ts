@@ -108,11 +108,11 @@ export class Assembler {
 }
 
 /**
- * A file's manifest line: exactly JSON.stringify of `{ path, type: 'file', ...attrs(st), size,
- * sha256 }` (a number in a template is written as JSON writes it).
+ * A file's manifest line: exactly JSON.stringify of `{ path, type: 'file', ...attrs(st), ctimeMs,
+ * ino, size, sha256 }` (a number in a template is written as JSON writes it).
  */
 export function fileLine(key: string, st: FileStat, size: number, sha256: string): string {
-  return `{"path":${key},"type":"file","mode":${st.mode & 0o7777},"mtimeMs":${st.mtimeMs},"uid":${st.uid},"gid":${st.gid},"size":${size},"sha256":"${sha256}"}`;
+  return `{"path":${key},"type":"file","mode":${st.mode & 0o7777},"mtimeMs":${st.mtimeMs},"uid":${st.uid},"gid":${st.gid},"ctimeMs":${st.ctimeMs},"ino":${st.ino},"size":${size},"sha256":"${sha256}"}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, readdirSync, renameSync, utimesSync } from 'node:fs';
-import { compileExcludes } from './glob.js';
+import { compileExcludes } from './excludes.js';
 import { under } from './layout.js';
+import { fsTime } from './times.js';
 
 /**
  * After a restore's swap, what the backup never held is moved from the old tree into the new
@@ -9,6 +10,12 @@ import { under } from './layout.js';
  * and sockets, FIFOs and devices. Idempotent: anything already in the target is left alone,
  * so a recovery can run it again. Moving into a folder changes its mtime, so the backup's
  * times are put back on the folders touched.
+ *
+ * Nothing is moved or created through a symlink: every folder on the way is checked with
+ * lstat, one component at a time, and made with a plain mkdir when missing. A backup whose
+ * `logs` was a symlink to /tmp/outside, restored over a tree whose `logs` is a real folder,
+ * would otherwise move `logs/evil` into /tmp/outside. Such a path is not carried over: it is
+ * returned, so the restore can say it was left out (it goes with the old tree).
  */
 export function carryOver(
   aside: string,
@@ -16,9 +23,10 @@ export function carryOver(
   excludes: string[],
   dirTimes: Array<[string, number]>,
   rootMtimeMs: number | undefined,
-): number {
+): { moved: number; leftOut: string[] } {
   const excluded = compileExcludes(excludes);
   const touched = new Set<string>();
+  const leftOut: string[] = [];
   let moved = 0;
   const visit = (rel: string) => {
     for (const name of readdirSync(under(aside, rel))) {
@@ -26,8 +34,11 @@ export function carryOver(
       const st = lstatSync(under(aside, path));
       const special = !st.isFile() && !st.isDirectory() && !st.isSymbolicLink();
       if (excluded(path, st.isDirectory()) || special) {
+        if (!realFolders(target, rel)) {
+          leftOut.push(path);
+          continue;
+        }
         if (lstatSync(under(target, path), { throwIfNoEntry: false })) continue;
-        if (rel) mkdirSync(under(target, rel), { recursive: true });
         renameSync(under(aside, path), under(target, path));
         // The folder moved into, and any created above it, got a new mtime.
         for (let r = rel; ; r = r.includes('/') ? r.slice(0, r.lastIndexOf('/')) : '') {
@@ -43,8 +54,24 @@ export function carryOver(
     const times = new Map(dirTimes);
     for (const rel of touched) {
       const t = rel === '' ? rootMtimeMs : times.get(rel);
-      if (t !== undefined) utimesSync(under(target, rel), t / 1000, t / 1000);
+      if (t !== undefined && realFolders(target, rel)) utimesSync(under(target, rel), fsTime(t), fsTime(t));
     }
   }
-  return moved;
+  return { moved, leftOut };
+}
+
+/**
+ * Whether `rel` under `root` is a chain of real folders (no symlink on the way), making the
+ * missing ones; false when some component is a symlink or not a folder.
+ */
+export function realFolders(root: string, rel: string): boolean {
+  if (rel === '') return true;
+  let at = '';
+  for (const name of rel.split('/')) {
+    at = at ? `${at}/${name}` : name;
+    const st = lstatSync(under(root, at), { throwIfNoEntry: false });
+    if (!st) mkdirSync(under(root, at));
+    else if (!st.isDirectory()) return false;
+  }
+  return true;
 }

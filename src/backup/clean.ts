@@ -15,10 +15,13 @@ export async function cleanTemporaries(ws: Workspace): Promise<string[]> {
   const names = await backupsDirNames(ws);
   const done: string[] = [];
   for (const name of names.sort()) {
-    const isTmp = name.startsWith(tmpPrefix);
+    // A journal's own atomic-write temp file (`..restore-….json.tmp-<pid>-<rand>`, core/atomic.ts),
+    // left by a kill while the journal was written: the journal it was to replace says the rest.
+    const atomicTmp = /^\.\..+\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+    const isTmp = name.startsWith(tmpPrefix) || atomicTmp !== null;
     const isJournal = name.startsWith(journalPrefix) && name.endsWith('.json');
     if (!isTmp && !isJournal) continue;
-    const pid = pidOfTemporary(name);
+    const pid = atomicTmp ? Number(atomicTmp[1]) : pidOfTemporary(name);
     if (pid === undefined || pid === process.pid || pidAlive(pid)) continue;
     const path = join(ws.backupsDir, name);
     if (isTmp) {

@@ -14,6 +14,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { fsTime } from './times.js';
 import { modeNeedsChmod } from './umask.js';
 
 /**
@@ -33,6 +34,9 @@ export interface FileStat {
   uid: number;
   gid: number;
   nlink: number;
+  /** Change time and inode number: the evidence of a rewrite whose mtime was put back. */
+  ctimeMs: number;
+  ino: number;
 }
 
 /** Back up one file: link it from the previous backup when unchanged (`prev`), else copy it. */
@@ -42,7 +46,16 @@ export interface BackupTask {
   dst: string;
   /** Follow a symlink at `src` (the root of a single-file system only). */
   follow?: boolean;
-  prev?: { from: string; size: number; mtimeMs: number; mode: number; uid?: number; gid?: number };
+  prev?: {
+    from: string;
+    size: number;
+    mtimeMs: number;
+    mode: number;
+    uid?: number;
+    gid?: number;
+    ctimeMs?: number;
+    ino?: number;
+  };
 }
 
 /** Restore one file from a backup: check it is what the manifest says, copy it, set its attributes. */
@@ -166,7 +179,7 @@ function copyFrom(
       fchownSync(fout, a.uid, a.gid);
     // open() applied the umask and ignores set-id bits; chmod when that changed the mode.
     if (modeNeedsChmod(a.mode)) fchmodSync(fout, a.mode);
-    const t = a.mtimeMs / 1000;
+    const t = fsTime(a.mtimeMs);
     futimesSync(fout, t, t);
     return { sha256: hash.digest('hex'), size };
   } finally {
@@ -195,19 +208,33 @@ function hashFile(path: string): FileResult {
 }
 
 /**
- * Whether a file is as a backup's manifest has it: size, mtime, mode and owner (an entry of a
- * manifest without owners matches any): rsync's quick check, to link it rather than copy it.
+ * Whether a file is as a backup's manifest has it, to link it rather than copy it: rsync's
+ * quick check (size, mtime, mode and owner — an entry of a manifest without owners matches
+ * any) and also the change time and inode number. A rewrite of the same size whose mtime was
+ * put back (`cp -p`, `rsync -t`, `tar x`, `touch -r`) still sets the ctime, which no one can
+ * set back; a file replaced by another has another inode. An entry without them (a manifest of
+ * version 1) never matches: the file is copied.
  */
 export function unchanged<
-  T extends { size: number; mtimeMs: number; mode: number; uid?: number; gid?: number },
+  T extends {
+    size: number;
+    mtimeMs: number;
+    mode: number;
+    uid?: number;
+    gid?: number;
+    ctimeMs?: number;
+    ino?: number;
+  },
 >(
   prev: T | undefined,
-  e: { size: number; mtimeMs: number; mode: number; uid: number; gid: number },
+  e: { size: number; mtimeMs: number; mode: number; uid: number; gid: number; ctimeMs: number; ino: number },
 ): prev is T {
   return (
     prev !== undefined &&
     prev.size === e.size &&
     prev.mtimeMs === e.mtimeMs &&
+    prev.ctimeMs === e.ctimeMs &&
+    prev.ino === e.ino &&
     prev.mode === e.mode &&
     (prev.uid === undefined || prev.uid === e.uid) &&
     (prev.gid === undefined || prev.gid === e.gid)
@@ -222,6 +249,8 @@ export function statOf(st: Stats): FileStat {
     uid: st.uid,
     gid: st.gid,
     nlink: st.nlink,
+    ctimeMs: st.ctimeMs,
+    ino: st.ino,
   };
 }
 

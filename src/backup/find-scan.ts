@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
+import { compileExcludes, type ExcludeMatcher, escapeGlob, findPruneTests } from './excludes.js';
 import type { FileStat } from './file-ops.js';
-import { compileExcludes, type ExcludeMatcher } from './glob.js';
 import { byName, kindReasons, type WalkEntry, type WalkResult } from './walk.js';
 
 /**
@@ -68,38 +68,15 @@ export async function findListing(root: string, scratch: string, prune: Prune): 
   }
 }
 
-/**
- * find tests for folders the walk will not enter, so find does not list what is inside either
- * (a `logs/**` of a million files; the backups folder, when the system holds the workspace).
- * Only where that is certain: the contents of a literal folder (`logs/**`), a literal name at
- * any depth (`__pycache__/`), the backups folder (by inode, as the walk tells it). An entry
- * matched is listed and not entered, as the walk lists it and does not enter it. Other
- * patterns prune nothing: find lists what they match and the walk drops it.
- */
+/** find tests for what the walk will not enter: the excludes (excludes.ts) and the backups folder. */
 export function pruneTests(root: string, prune: Prune): string[] {
-  const tests: string[][] = [];
-  for (const raw of prune.excludes) {
-    let p = raw.trim();
-    const type = p.endsWith('/') ? ['-type', 'd'] : [];
-    p = p.replace(/\/+$/, '');
-    const anchored = p.includes('/');
-    p = p.replace(/^\/+/, '');
-    if (anchored && p.endsWith('/**') && literal(p.slice(0, -3)))
-      tests.push(['-path', `${escapeGlob(root)}/${p.slice(0, -3)}/*`, ...type]);
-    else if (!anchored && literal(p)) tests.push(['-name', p, ...type]);
-  }
+  const tests = findPruneTests(root, prune.excludes);
   if (prune.backupsDir) tests.push(['-samefile', prune.backupsDir]);
   if (tests.length === 0) return [];
   const any = tests.flatMap((t, i) => (i === 0 ? t : ['-o', ...t]));
   // Below the root only: the root itself is always entered.
   return ['-path', `${escapeGlob(root)}/*`, '(', ...any, ')'];
 }
-
-/** Folder names without a glob character, none `.` or `..`. */
-const literal = (p: string) =>
-  p !== '' && !/[*?[\]{}\\]/.test(p) && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
-
-const escapeGlob = (path: string) => path.replace(/[*?[\]\\]/g, '\\$&');
 
 /** The walk a listing describes; undefined if it cannot be read as one. */
 export function walkFromListing(
@@ -146,7 +123,7 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
     const kind = field();
     const size = field();
     const time = field();
-    field(); // ctime
+    const ctime = field();
     const mode = field();
     const uid = field();
     const gid = field();
@@ -159,7 +136,9 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
     pos = z3 + 1;
     if (path === '') continue; // the root itself
     const dot = time.indexOf('.');
+    const cdot = ctime.indexOf('.');
     if (dot < 1 || time.charCodeAt(0) === 0x2d) return undefined; // '-': before 1970
+    if (cdot < 1 || ctime.charCodeAt(0) === 0x2d) return undefined;
     const st: FileStat = {
       mode: Number.parseInt(mode, 8),
       // Exactly Node's arithmetic (lib/internal/fs/utils.js msFromTimeSpec).
@@ -168,6 +147,8 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
       uid: Number(uid),
       gid: Number(gid),
       nlink: Number(nlink),
+      ctimeMs: Number(ctime.slice(0, cdot)) * 1000 + Number(ctime.slice(cdot + 1, cdot + 10)) / 1e6,
+      ino: Number(ino),
     };
     const slash = path.lastIndexOf('/');
     const parent = slash < 0 ? '' : path.slice(0, slash);

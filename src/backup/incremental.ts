@@ -15,7 +15,7 @@ import type { WalkEntry } from './walk.js';
  *
  * "Unchanged" is decided on text: the manifest line the entry would get now, without its hash,
  * against the previous manifest's line for that path (previous.ts). Equal means size, mtime,
- * mode and owner equal — the quick check of the file-by-file build — and that line goes into
+ * mode, owner, ctime and inode equal — the quick check of the file-by-file build — and that line goes into
  * the new manifest as it is. Only lines that differ are parsed.
  *
  * What the farm holds is taken from the previous manifest, as the file-by-file build takes the
@@ -104,5 +104,5 @@ export function entryLine(key: string, e: WalkEntry): string {
   const head = `{"path":${key},"type":"${e.type}","mode":${st.mode & 0o7777},"mtimeMs":${st.mtimeMs},"uid":${st.uid},"gid":${st.gid}`;
   if (e.type === 'dir') return `${head}}`;
   if (e.type === 'symlink') return `${head},"target":${JSON.stringify(e.target)}}`;
-  return `${head},"size":${st.size}}`;
+  return `${head},"ctimeMs":${st.ctimeMs},"ino":${st.ino},"size":${st.size}}`;
 }

@@ -9,6 +9,7 @@
 export { cleanTemporaries } from './clean.js';
 export { createBackup } from './create.js';
 export { estimateBackup } from './estimate.js';
+export { compileExcludes, rsyncExcludeArgs } from './excludes.js';
 export { parseBackupId } from './layout.js';
 export { protectedBackups } from './protect.js';
 export { type PruneOptions, type PruneResult, pruneBackups } from './prune.js';

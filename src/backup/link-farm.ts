@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync, utimesSync } from 'node:fs';
+import { fsTime } from './times.js';
 
 /**
  * A hard-link copy of the previous backup's data/ (`cp -al`), the start of an incremental
@@ -88,7 +89,7 @@ function copyAttrs(from: string, to: string): boolean {
     const st = lstatSync(from);
     if (process.getuid?.() === 0) lchownSync(to, st.uid, st.gid);
     chmodSync(to, st.mode & 0o7777);
-    utimesSync(to, st.atimeMs / 1000, st.mtimeMs / 1000);
+    utimesSync(to, fsTime(st.atimeMs), fsTime(st.mtimeMs));
     return true;
   } catch {
     return false;

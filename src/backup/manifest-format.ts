@@ -104,7 +104,7 @@ const onlyKeys = (o: Record<string, unknown>, keys: Set<string>) => Object.keys(
 const sha256Hex = /^[0-9a-f]{64}$/;
 
 const entryKeys = {
-  file: new Set(['path', 'type', 'mode', 'mtimeMs', 'uid', 'gid', 'size', 'sha256']),
+  file: new Set(['path', 'type', 'mode', 'mtimeMs', 'uid', 'gid', 'ctimeMs', 'ino', 'size', 'sha256']),
   dir: new Set(['path', 'type', 'mode', 'mtimeMs', 'uid', 'gid', 'size']),
   symlink: new Set(['path', 'type', 'mode', 'mtimeMs', 'uid', 'gid', 'size', 'target']),
 };
@@ -120,6 +120,8 @@ export function entryProblem(v: unknown): string | undefined {
   if (owner) return owner;
   if (type === 'file') {
     if (!isInt(v.size, 0)) return 'size';
+    if (v.ctimeMs !== undefined && !isNum(v.ctimeMs)) return 'ctimeMs';
+    if (v.ino !== undefined && !isInt(v.ino, 0)) return 'ino';
     if (!isStr(v.sha256) || !sha256Hex.test(v.sha256 as string)) return 'sha256';
   } else if (v.size !== undefined && !isNum(v.size)) return 'size';
   if (type === 'symlink' && (!isStr(v.target) || v.target === '')) return 'target';

@@ -21,6 +21,9 @@ const common = { path: relPath, mode, mtimeMs: z.number(), ...owner };
 export const fileEntrySchema = z.strictObject({
   ...common,
   type: z.literal('file'),
+  /** The source file's change time and inode number, for the next backup's quick check. */
+  ctimeMs: z.number().optional(),
+  ino: z.number().int().min(0).optional(),
   size: z.number().int().min(0),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
 });

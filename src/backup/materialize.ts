@@ -1,5 +1,6 @@
 import { chmodSync, chownSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { under } from './layout.js';
+import { fsTime } from './times.js';
 import { modeNeedsChmod } from './umask.js';
 
 /**
@@ -39,7 +40,7 @@ export function makeSymlinks(root: string, links: Array<Attrs & { path: string; 
     symlinkSync(l.target, p);
     const own = ownerChange(l);
     if (own) lchownSync(p, own[0], own[1]);
-    const t = l.mtimeMs / 1000;
+    const t = fsTime(l.mtimeMs);
     lutimesSync(p, t, t);
   }
 }
@@ -56,6 +57,6 @@ export function setAttrs(path: string, a: Attrs, modeIsSet?: (mode: number) => b
   if (own) chownSync(path, own[0], own[1]);
   // chown clears set-id bits, so a folder given away always gets its mode again.
   if (own || !modeIsSet?.(a.mode)) chmodSync(path, a.mode);
-  const t = a.mtimeMs / 1000;
+  const t = fsTime(a.mtimeMs);
   utimesSync(path, t, t);
 }

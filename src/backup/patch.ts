@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, lstatSync, type Stats, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FailedError } from '../core/errors.js';
-import { attrs, sameAsWalked } from './assemble.js';
+import { attrs, fileLine, sameAsWalked } from './assemble.js';
 import type { BackupTask, FileResult, FileTask } from './file-ops.js';
 import { NotPatchable, type PatchPlan, type PatchResult } from './incremental.js';
 import { under } from './layout.js';
@@ -173,14 +173,7 @@ function finish(
       else failed.push(`${e.path}: ${r.error.message}`);
       return;
     }
-    const entry: ManifestEntry = {
-      path: e.path,
-      type: 'file',
-      ...attrs(r.st!),
-      size: r.size!,
-      sha256: r.sha256!,
-    };
-    lines[i] = JSON.stringify(entry);
+    lines[i] = fileLine(JSON.stringify(e.path), r.st!, r.size!, r.sha256!);
   });
   if (failed.length > 0)
     throw new FailedError(

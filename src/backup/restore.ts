@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, rmSync, utimesSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { InputError, NeedsPersonError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
@@ -50,8 +50,26 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   const structure = await checkStructure(data, m, { statFiles: false, ...(signal ? { signal } : {}) });
   if (structure.problems.length > 0) throw refuse(sortByPath(structure.problems));
 
-  const target = resolveTarget(ws, opts.to ?? m.source);
-  mkdirSync(dirname(target), { recursive: true });
+  // Where to write comes from the plan (or --to), never from the backup: a manifest whose
+  // `source` was edited must not choose what gets replaced. `source` is only compared.
+  if (opts.to === undefined)
+    throw new InputError(
+      `backup ${id} is of system ${m.system}, which the plan no longer has: say where to restore it with --to PATH`,
+    );
+  const target = resolveTarget(ws, opts.to);
+  const sourceMismatch = sameTarget(ws, m.source, target) ? undefined : m.source;
+  // A refused restore changes nothing: folders made above the target are removed again, and the
+  // parent's times (changed by building beside the target) are put back.
+  const parent = dirname(target);
+  let existing = parent;
+  while (!lstatSync(existing, { throwIfNoEntry: false }) && dirname(existing) !== existing)
+    existing = dirname(existing);
+  const existingSt = lstatSync(existing);
+  const madeAbove = mkdirSync(parent, { recursive: true });
+  const undoParent = () => {
+    if (madeAbove) rmSync(madeAbove, { recursive: true, force: true });
+    utimesSync(existing, existingSt.atime, existingSt.mtime);
+  };
   const current = lstatSync(target, { throwIfNoEntry: false });
   const handle = await beginSwap(ws, {
     backupId: id,
@@ -81,14 +99,17 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     signal?.throwIfAborted();
   } catch (err) {
     await abandonSwap(handle);
+    if (err instanceof RestoreRefusedError) undoParent();
     throw err;
   }
   // Past this point a signal waits: the swap is a few renames, and stopping halfway is worse.
-  await completeSwap(handle);
+  const leftOut = await completeSwap(handle);
   return {
     id,
     target,
     ...(snapshotId ? { snapshotId } : {}),
+    ...(sourceMismatch !== undefined ? { sourceMismatch } : {}),
+    ...(leftOut.length > 0 ? { leftOut } : {}),
     files: m.totals.files,
     bytes: m.totals.bytes,
   };
@@ -137,6 +158,15 @@ async function build(
   );
   applyDirAttrs(fresh, dirs, m.root);
   return problems;
+}
+
+/** Whether the manifest's `source` names the target (both resolved as far as they exist). */
+function sameTarget(ws: Workspace, source: string, target: string): boolean {
+  try {
+    return resolveTarget(ws, source) === target;
+  } catch {
+    return false;
+  }
 }
 
 /**

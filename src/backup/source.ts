@@ -3,9 +3,9 @@ import { basename, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
 import type { System } from '../plan/types.js';
+import { compileExcludes } from './excludes.js';
 import { statOf } from './file-ops.js';
 import { walkFromListing } from './find-scan.js';
-import { compileExcludes } from './glob.js';
 import { specialKind, type WalkResult, walkTree } from './walk.js';
 
 /**

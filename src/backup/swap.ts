@@ -63,15 +63,18 @@ export async function beginSwap(
   return { file, journal };
 }
 
-/** Fresh is complete: swap it in. From here on, a crash is rolled forward. */
-export async function completeSwap(handle: SwapHandle): Promise<void> {
+/**
+ * Fresh is complete: swap it in. From here on, a crash is rolled forward. Returns the paths of
+ * the old tree that could not be carried over (see carry-over.ts).
+ */
+export async function completeSwap(handle: SwapHandle): Promise<string[]> {
   handle.journal.stage = 'swapping';
   await writeJsonAtomic(handle.file, handle.journal);
   const { target, fresh, aside } = handle.journal;
   if (handle.journal.hadTarget) renameSync(target, aside);
   renameSync(fresh, target);
   await fsyncDir(dirname(target));
-  await finishSwap(handle);
+  return finishSwap(handle);
 }
 
 /** Abandon a swap still in `building`: the target was never touched. */
@@ -80,15 +83,17 @@ export async function abandonSwap(handle: SwapHandle): Promise<void> {
   await rm(handle.file, { force: true });
 }
 
-async function finishSwap(handle: SwapHandle): Promise<void> {
+async function finishSwap(handle: SwapHandle): Promise<string[]> {
   const j = handle.journal;
   const aside = lstatSync(j.aside, { throwIfNoEntry: false });
+  let leftOut: string[] = [];
   if (aside) {
     if (aside.isDirectory() && lstatSync(j.target).isDirectory())
-      carryOver(j.aside, j.target, j.excludes, j.dirTimes, j.rootMtimeMs);
+      leftOut = carryOver(j.aside, j.target, j.excludes, j.dirTimes, j.rootMtimeMs).leftOut;
     await removeTree(j.aside);
   }
   await rm(handle.file, { force: true });
+  return leftOut;
 }
 
 /** Finish or undo the swap a killed run left behind. Returns what it did, for the operator. */
@@ -112,8 +117,11 @@ export async function recoverSwap(file: string): Promise<string> {
     await rm(file, { force: true });
     return `put ${journal.target} back as it was before an interrupted restore of ${journal.backupId}`;
   }
-  await finishSwap(handle);
-  return `finished the restore of ${journal.backupId} into ${journal.target} that was stopped mid-swap`;
+  const leftOut = await finishSwap(handle);
+  return (
+    `finished the restore of ${journal.backupId} into ${journal.target} that was stopped mid-swap` +
+    (leftOut.length ? ` (not carried over, under a symlink of the backup: ${leftOut.join(', ')})` : '')
+  );
 }
 
 function exists(path: string): boolean {

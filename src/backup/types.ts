@@ -84,8 +84,11 @@ export interface VerifyReport {
 export interface RestoreOptions {
   ws: Workspace;
   id: string;
-  /** Default: the backup's source path. */
-  to?: string;
+  /**
+   * Where to restore: the plan's path of the backup's system, or the operator's --to. Never
+   * read from the backup (its manifest's `source` is informational); missing: exit 2.
+   */
+  to?: string | undefined;
   /** Snapshot the current target as a backup before replacing it (default true). */
   snapshot?: boolean;
   phase?: number | null;
@@ -101,4 +104,8 @@ export interface RestoreResult {
   snapshotId?: string;
   files: number;
   bytes: number;
+  /** The manifest's `source` when it is not the target (reported, never followed). */
+  sourceMismatch?: string;
+  /** Paths of the old tree not carried over because the backup has a symlink on their way. */
+  leftOut?: string[];
 }

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import type { ExcludeMatcher } from './excludes.js';
 import { type FileStat, statOf } from './file-ops.js';
-import type { ExcludeMatcher } from './glob.js';
 import { under } from './layout.js';
 
 /**

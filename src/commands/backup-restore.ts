@@ -4,7 +4,7 @@ import { ExitCode } from '../core/errors.js';
 import { plural } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
 import { recordStep, withBackupRun } from './backup-session.js';
-import { type CommandContext, requireYesWithoutTerminal } from './context.js';
+import { type CommandContext, planFor, requireYesWithoutTerminal } from './context.js';
 
 /**
  * `backup restore ID [--to PATH]`: verify, snapshot the target, make it exactly the backup.
@@ -17,7 +17,9 @@ export async function run(
 ): Promise<number> {
   const { out, ws } = ctx;
   const info = await readBackup(ws, id);
-  const target = options.to ?? info.source;
+  // The target is the plan's path of the system (or --to), never the manifest's `source`.
+  const to = options.to ?? (await planFor(ctx)).systems[info.system]?.path;
+  const target = to ?? info.source;
   requireYesWithoutTerminal(ctx, options.yes, `restoring ${id} replaces ${target}`);
   if (!options.yes && out.canPrompt) {
     const question = `Replace ${target} with backup ${id} (${plural(info.files, 'file')}, ${formatBytes(info.bytes)})? The current state is backed up first.`;
@@ -34,7 +36,7 @@ export async function run(
         restoreBackup({
           ws,
           id,
-          ...(options.to ? { to: options.to } : {}),
+          to,
           phase: null,
           runId: record.id,
           signal: ctx.signal,
@@ -53,6 +55,14 @@ export async function run(
     out.data({ ok: true, ...result });
     return 0;
   }
+  if (result.sourceMismatch !== undefined)
+    out.warn(
+      `backup ${id} was taken of ${result.sourceMismatch}; it was restored into ${result.target} (the plan's path${options.to ? ', or --to' : ''}), not there`,
+    );
+  if (result.leftOut?.length)
+    out.warn(
+      `not carried over from the old tree (the backup has a symlink on their way, which a restore never writes through): ${result.leftOut.join(', ')}`,
+    );
   out.say(
     `${out.c.green('✓')} restored ${id} into ${result.target} (${plural(result.files, 'file')}, ${formatBytes(result.bytes)})`,
   );

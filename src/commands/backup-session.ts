@@ -1,3 +1,6 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { RestoreRefusedError } from '../backup/index.js';
+import { writeFileAtomicSync } from '../core/atomic.js';
 import { systemClock } from '../core/clock.js';
 import { InterruptedError } from '../core/errors.js';
 import { currentHost, currentUser } from '../core/host.js';
@@ -30,6 +33,7 @@ export async function withBackupRun<T>(
     onTakeover: (prev) => ctx.out.warn(`took over a stale lock: ${describeHolder(prev)} is gone`),
   });
   try {
+    const before = readStateBytes(ctx.ws.stateFile);
     const ledger = await Ledger.open(ctx.ws);
     await stopOrphanSteps(ledger.snapshot, lock.info, ctx.out);
     const at = systemClock.now();
@@ -63,6 +67,12 @@ export async function withBackupRun<T>(
       });
       return result;
     } catch (err) {
+      // A refused restore touched nothing (backup/restore.ts): the ledger keeps no trace either.
+      if (err instanceof RestoreRefusedError) {
+        if (before === undefined) rmSync(ctx.ws.stateFile, { force: true });
+        else writeFileAtomicSync(ctx.ws.stateFile, before);
+        throw err;
+      }
       const signal = ctx.interruptedBy();
       const exitCode = signal
         ? signal === 'SIGINT'
@@ -113,4 +123,12 @@ export async function recordStep<T>(
     s.durationMs = Date.now() - startedAt.getTime();
   });
   return result;
+}
+
+function readStateBytes(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

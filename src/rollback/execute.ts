@@ -253,6 +253,8 @@ async function rollbackStages(deps: RollbackDeps, req: RollbackRequest): Promise
       await deps.backups.restore({
         ws,
         id: b.id,
+        // The plan's path of the system, never the manifest's `source` (backup/restore.ts).
+        to: plan.systems[b.system]?.path,
         snapshot: false,
         phase: phase.id,
         runId: run.id,

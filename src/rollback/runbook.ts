@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { rsyncExcludeArgs } from '../backup/index.js';
 import type { BackupInfo } from '../backup/types.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { formatBytes } from '../core/clock.js';
@@ -256,7 +257,10 @@ function restoreLines(b: BackupInfo, exclude: string[]): string[] {
   // Excluded paths are not in the backup; --exclude keeps rsync from deleting them.
   // --checksum: rsync's quick check (size and mtime to the second) would skip a file that a
   // step rewrote to the same size within the second of the backup.
-  const excludes = exclude.map((e) => `--exclude ${shellQuote(e)} `).join('');
+  // The one exclude dialect (backup/excludes.ts) says them as rsync must read them.
+  const excludes = rsyncExcludeArgs(exclude)
+    .map((a) => `${shellQuote(a)} `)
+    .join('');
   return [
     `# ${b.system}`,
     `mkdir -p ${shellQuote(b.source)}`,

@@ -65,7 +65,7 @@ describe('backup and restore of the torture tree', () => {
     symlinkSync('elsewhere', join(src, 'link-rel'));
     appendFileSync(join(src, 'big.bin'), 'x');
 
-    const result = await restoreBackup({ ws, id: info.id, phase: 3, runId: 'run-2', clock });
+    const result = await restoreBackup({ ws, id: info.id, to: info.source, phase: 3, runId: 'run-2', clock });
     expect(result).toMatchObject({ id: info.id, target: src, files: info.files });
     expectSameTree(walkTree(src), original);
     // Nothing left beside the target, and the snapshot holds the damaged state.
@@ -90,7 +90,7 @@ describe('backup and restore of the torture tree', () => {
     const before = lstatSync(conf);
     writeFileSync(conf, 'broken\n');
     chmodSync(conf, 0o600);
-    const res = await restoreBackup({ ws, id: fileInfo.id, clock });
+    const res = await restoreBackup({ ws, id: fileInfo.id, to: fileInfo.source, clock });
     expect(readFileSync(conf, 'utf8')).toBe('#!/bin/sh\necho hi\n');
     const after = lstatSync(conf);
     expect(after.mode & 0o7777).toBe(0o755);
@@ -124,7 +124,7 @@ describe('backup and restore of the torture tree', () => {
       clock,
     });
     writeFileSync(real, 'broken\n');
-    await restoreBackup({ ws, id: info.id, clock });
+    await restoreBackup({ ws, id: info.id, to: info.source, clock });
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readFileSync(real, 'utf8')).toBe('server {}\n');
   });
@@ -144,7 +144,7 @@ describe('backup and restore of the torture tree', () => {
     writeFileSync(join(src, 'logs', 'new.log'), 'written after the backup\n');
     writeFileSync(join(src, 'stray.txt'), 'extra\n');
     const subTime = lstatSync(join(src, 'sub')).mtimeMs;
-    await restoreBackup({ ws, id: info.id, clock });
+    await restoreBackup({ ws, id: info.id, to: info.source, clock });
     expect(readdirSync(join(src, 'logs')).sort()).toEqual(['new.log', 'old.log']);
     expect(existsSync(join(src, 'sub', 'x.pyc'))).toBe(true);
     expect(existsSync(join(src, 'stray.txt'))).toBe(false);
@@ -170,7 +170,7 @@ describe('verification', () => {
     writeFileSync(join(src, 'with space.txt'), 'the live state\n');
     const before = walkTree(src);
     const siblings = readdirSync(join(src, '..')).sort();
-    const err = await restoreBackup({ ws, id: info.id, clock }).catch((e: unknown) => e);
+    const err = await restoreBackup({ ws, id: info.id, to: info.source, clock }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RestoreRefusedError);
     expect((err as RestoreRefusedError).exitCode).toBe(3);
     expect((err as Error).message).toContain('sub/data.json');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileExcludes } from '../../src/backup/glob.js';
+import { compileExcludes, findPruneTests, rsyncExcludeArgs } from '../../src/backup/excludes.js';
 
 describe('exclude globs', () => {
   const cases: Array<[string, string, boolean, boolean]> = [
@@ -44,5 +44,30 @@ describe('exclude globs', () => {
 
   it('matches names with newlines', () => {
     expect(compileExcludes(['*.tmp'])('odd\nname.tmp', false)).toBe(true);
+  });
+
+  it('says each pattern to rsync as the matcher reads it', () => {
+    expect(
+      rsyncExcludeArgs(['logs/**', '*.pyc', 'cache/', '/top', 'a/**/z', '*.{pyc,pyo}', 'lit\\*']),
+    ).toEqual(
+      [
+        '--exclude=/logs/**',
+        '--exclude=*.pyc',
+        '--exclude=cache/',
+        '--exclude=/top',
+        '--exclude=/a/z',
+        '--exclude=/a/**/z',
+        '--exclude=*.pyc',
+        '--exclude=*.pyo',
+        '--exclude=lit\\*',
+      ].filter((v, i, a) => a.indexOf(v) === i),
+    );
+  });
+
+  it('prunes in find only what is certain', () => {
+    expect(findPruneTests('/r', ['logs/**', '__pycache__/', '*.pyc', 'a/*/b/**'])).toEqual([
+      ['-path', '/r/logs/*'],
+      ['-name', '__pycache__', '-type', 'd'],
+    ]);
   });
 });
