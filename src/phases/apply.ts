@@ -157,8 +157,9 @@ export async function applyPhase(
       autoRollback: options.autoRollback !== false,
       toolVersion: deps.toolVersion,
     });
-    if (runPlan.blockedBy.length > 0) throw new InputError(runPlan.blockedBy.map((b) => b.reason).join('\n'));
+    // A saved plan is compared first: "what changed since" says more than the refusal it causes.
     deps.expect?.(runPlan, plan);
+    if (runPlan.blockedBy.length > 0) throw new InputError(runPlan.blockedBy.map((b) => b.reason).join('\n'));
     beforeAsking();
     if (!options.yes && deps.prompt) {
       const question =
