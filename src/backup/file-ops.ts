@@ -14,6 +14,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { fsPath } from './names.js';
 import { fsTime } from './times.js';
 import { modeNeedsChmod } from './umask.js';
 
@@ -112,11 +113,11 @@ export function runTask(task: FileTask): FileResult {
 function backupFile(task: BackupTask): FileResult {
   const { prev } = task;
   if (prev) {
-    const st = task.follow ? statSync(task.src) : lstatSync(task.src);
+    const st = task.follow ? statSync(fsPath(task.src)) : lstatSync(fsPath(task.src));
     const s = statOf(st);
     if (st.isFile() && unchanged(prev, s)) {
       try {
-        linkSync(prev.from, task.dst);
+        linkSync(fsPath(prev.from), fsPath(task.dst));
         return { st: s, linked: true };
       } catch (err) {
         // The earlier backup lost that file, or it has too many links: copy instead.
@@ -125,7 +126,7 @@ function backupFile(task: BackupTask): FileResult {
       }
     }
   }
-  const fin = openSync(task.src, task.follow ? constants.O_RDONLY : readFlags);
+  const fin = openSync(fsPath(task.src), task.follow ? constants.O_RDONLY : readFlags);
   try {
     const st = fstatSync(fin);
     if (!st.isFile()) throw Object.assign(new Error(`${task.src} is no longer a file`), { code: 'ECHANGED' });
@@ -138,7 +139,7 @@ function backupFile(task: BackupTask): FileResult {
 }
 
 function restoreFile(task: RestoreTask): FileResult {
-  const fin = openSync(task.src, readFlags);
+  const fin = openSync(fsPath(task.src), readFlags);
   try {
     const st = fstatSync(fin);
     if (!st.isFile()) return { mismatch: { kind: 'type', detail: 'not a file in the backup' } };
@@ -161,7 +162,7 @@ function copyFrom(
   dst: string,
   a: { mode: number; mtimeMs: number; uid?: number | undefined; gid?: number | undefined },
 ): { sha256: string; size: number } {
-  const fout = openSync(dst, createFlags, a.mode & 0o777);
+  const fout = openSync(fsPath(dst), createFlags, a.mode & 0o777);
   try {
     const hash = createHash('sha256');
     let size = 0;
@@ -188,7 +189,7 @@ function copyFrom(
 }
 
 function hashFile(path: string): FileResult {
-  const fd = openSync(path, hashFlags);
+  const fd = openSync(fsPath(path), hashFlags);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { st: statOf(st), mismatch: { kind: 'type', detail: 'not a file' } };
