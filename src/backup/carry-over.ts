@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, readdirSync, renameSync, utimesSync } from 'node:fs';
 import { compileExcludes } from './excludes.js';
 import { under } from './layout.js';
+import { decodeName, fsPath } from './names.js';
 import { fsTime } from './times.js';
 
 /**
@@ -29,17 +30,18 @@ export function carryOver(
   const leftOut: string[] = [];
   let moved = 0;
   const visit = (rel: string) => {
-    for (const name of readdirSync(under(aside, rel))) {
+    for (const raw of readdirSync(fsPath(under(aside, rel)), { encoding: 'buffer' })) {
+      const name = decodeName(raw);
       const path = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(under(aside, path));
+      const st = lstatSync(fsPath(under(aside, path)));
       const special = !st.isFile() && !st.isDirectory() && !st.isSymbolicLink();
       if (excluded(path, st.isDirectory()) || special) {
         if (!realFolders(target, rel)) {
           leftOut.push(path);
           continue;
         }
-        if (lstatSync(under(target, path), { throwIfNoEntry: false })) continue;
-        renameSync(under(aside, path), under(target, path));
+        if (lstatSync(fsPath(under(target, path)), { throwIfNoEntry: false })) continue;
+        renameSync(fsPath(under(aside, path)), fsPath(under(target, path)));
         // The folder moved into, and any created above it, got a new mtime.
         for (let r = rel; ; r = r.includes('/') ? r.slice(0, r.lastIndexOf('/')) : '') {
           touched.add(r);
@@ -54,7 +56,8 @@ export function carryOver(
     const times = new Map(dirTimes);
     for (const rel of touched) {
       const t = rel === '' ? rootMtimeMs : times.get(rel);
-      if (t !== undefined && realFolders(target, rel)) utimesSync(under(target, rel), fsTime(t), fsTime(t));
+      if (t !== undefined && realFolders(target, rel))
+        utimesSync(fsPath(under(target, rel)), fsTime(t), fsTime(t));
     }
   }
   return { moved, leftOut };
@@ -69,8 +72,8 @@ export function realFolders(root: string, rel: string): boolean {
   let at = '';
   for (const name of rel.split('/')) {
     at = at ? `${at}/${name}` : name;
-    const st = lstatSync(under(root, at), { throwIfNoEntry: false });
-    if (!st) mkdirSync(under(root, at));
+    const st = lstatSync(fsPath(under(root, at)), { throwIfNoEntry: false });
+    if (!st) mkdirSync(fsPath(under(root, at)));
     else if (!st.isDirectory()) return false;
   }
   return true;

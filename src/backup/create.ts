@@ -106,7 +106,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       built.listing = scan.listed && built.asWalked && built.vanished.length === 0 ? listed : undefined;
     }
     const header: ManifestHeader = {
-      version: 1 as const,
+      version: 2 as const,
       id,
       system: system.name,
       source,
@@ -127,7 +127,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     };
     const { finalId, hash } = await publish(ws, tmp, header, built.body, built.listing);
     lap('manifest written, renamed into place');
-    return infoFromHeader(ws, { ...header, id: finalId }, hash);
+    return { ...infoFromHeader(ws, { ...header, id: finalId }, hash), skipped: header.skipped };
   } catch (err) {
     await farm?.stop();
     await removeTree(tmp).catch(() => {});

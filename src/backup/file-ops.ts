@@ -5,6 +5,7 @@ import {
   fchmodSync,
   fchownSync,
   fstatSync,
+  ftruncateSync,
   futimesSync,
   linkSync,
   lstatSync,
@@ -14,6 +15,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { fsPath } from './names.js';
 import { fsTime } from './times.js';
 import { modeNeedsChmod } from './umask.js';
 
@@ -112,11 +114,11 @@ export function runTask(task: FileTask): FileResult {
 function backupFile(task: BackupTask): FileResult {
   const { prev } = task;
   if (prev) {
-    const st = task.follow ? statSync(task.src) : lstatSync(task.src);
+    const st = task.follow ? statSync(fsPath(task.src)) : lstatSync(fsPath(task.src));
     const s = statOf(st);
     if (st.isFile() && unchanged(prev, s)) {
       try {
-        linkSync(prev.from, task.dst);
+        linkSync(fsPath(prev.from), fsPath(task.dst));
         return { st: s, linked: true };
       } catch (err) {
         // The earlier backup lost that file, or it has too many links: copy instead.
@@ -125,12 +127,12 @@ function backupFile(task: BackupTask): FileResult {
       }
     }
   }
-  const fin = openSync(task.src, task.follow ? constants.O_RDONLY : readFlags);
+  const fin = openSync(fsPath(task.src), task.follow ? constants.O_RDONLY : readFlags);
   try {
     const st = fstatSync(fin);
     if (!st.isFile()) throw Object.assign(new Error(`${task.src} is no longer a file`), { code: 'ECHANGED' });
     const s = statOf(st);
-    const copied = copyFrom(fin, s.size, task.dst, s);
+    const copied = copyFrom(fin, s.size, task.dst, s, isSparse(st));
     return { st: s, ...copied };
   } finally {
     closeSync(fin);
@@ -138,7 +140,7 @@ function backupFile(task: BackupTask): FileResult {
 }
 
 function restoreFile(task: RestoreTask): FileResult {
-  const fin = openSync(task.src, readFlags);
+  const fin = openSync(fsPath(task.src), readFlags);
   try {
     const st = fstatSync(fin);
     if (!st.isFile()) return { mismatch: { kind: 'type', detail: 'not a file in the backup' } };
@@ -148,20 +150,25 @@ function restoreFile(task: RestoreTask): FileResult {
       };
     if (st.size !== task.size)
       return { mismatch: { kind: 'size', detail: `${st.size} bytes, expected ${task.size}` } };
-    return copyFrom(fin, st.size, task.dst, task);
+    return copyFrom(fin, st.size, task.dst, task, isSparse(st));
   } finally {
     closeSync(fin);
   }
 }
 
-/** Copies an open file to a new `dst` with the given attributes, hashing what it reads. */
+/**
+ * Copies an open file to a new `dst` with the given attributes, hashing what it reads. A sparse
+ * source (fewer blocks than its size needs) gives a sparse copy: blocks of zeros are not
+ * written, only skipped over, and the size is set at the end — as `cp --sparse=auto` does.
+ */
 function copyFrom(
   fin: number,
   expected: number,
   dst: string,
   a: { mode: number; mtimeMs: number; uid?: number | undefined; gid?: number | undefined },
+  sparse = false,
 ): { sha256: string; size: number } {
-  const fout = openSync(dst, createFlags, a.mode & 0o777);
+  const fout = openSync(fsPath(dst), createFlags, a.mode & 0o777);
   try {
     const hash = createHash('sha256');
     let size = 0;
@@ -169,11 +176,13 @@ function copyFrom(
       const n = readSync(fin, chunk, 0, chunk.length, null);
       if (n === 0) break;
       hash.update(chunk.subarray(0, n));
-      for (let off = 0; off < n; ) off += writeSync(fout, chunk, off, n - off);
+      if (sparse) writeSparse(fout, n, size);
+      else for (let off = 0; off < n; ) off += writeSync(fout, chunk, off, n - off);
       size += n;
       // A short read that reaches the size fstat gave is the end: skip the read that says so.
       if (n < chunk.length && size === expected) break;
     }
+    if (sparse) ftruncateSync(fout, size);
     // Owner before mode: chown clears set-id bits. Only root can give files away.
     if (myUid === 0 && a.uid !== undefined && a.gid !== undefined && (a.uid !== myUid || a.gid !== myGid))
       fchownSync(fout, a.uid, a.gid);
@@ -187,8 +196,33 @@ function copyFrom(
   }
 }
 
+const holeBlock = 4096;
+const zeros = Buffer.alloc(holeBlock);
+
+/** Writes `chunk[0, n)` at `at`, leaving out the blocks that are all zeros (holes). */
+function writeSparse(fout: number, n: number, at: number): void {
+  let start = -1;
+  for (let off = 0; off < n; off += holeBlock) {
+    const end = Math.min(off + holeBlock, n);
+    const zero = chunk.compare(zeros, 0, end - off, off, end) === 0;
+    if (!zero && start < 0) start = off;
+    if (zero && start >= 0) {
+      writeAt(fout, start, off, at);
+      start = -1;
+    }
+  }
+  if (start >= 0) writeAt(fout, start, n, at);
+}
+
+function writeAt(fout: number, from: number, to: number, at: number): void {
+  for (let off = from; off < to; ) off += writeSync(fout, chunk, off, to - off, at + off);
+}
+
+/** Fewer 512-byte blocks allocated than the size needs: the file has holes. */
+const isSparse = (st: Stats) => st.size > 0 && st.blocks * 512 < st.size;
+
 function hashFile(path: string): FileResult {
-  const fd = openSync(path, hashFlags);
+  const fd = openSync(fsPath(path), hashFlags);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { st: statOf(st), mismatch: { kind: 'type', detail: 'not a file' } };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync, utimesSync } from 'node:fs';
 import { fsTime } from './times.js';
@@ -56,7 +57,9 @@ export function startLinkFarm(from: string, to: string, processes = 2): LinkFarm
 
   let names: string[] = [];
   try {
-    names = readdirSync(from);
+    const raw = readdirSync(from, { encoding: 'buffer' });
+    // A name that is not UTF-8 cannot be a spawn argument: then one cp copies `from` whole.
+    names = raw.every((n) => isUtf8(n)) ? raw.map((n) => n.toString('utf8')) : [];
   } catch (err) {
     stderr = (err as Error).message;
   }

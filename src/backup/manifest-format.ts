@@ -160,7 +160,7 @@ const totalsKeys = ['files', 'dirs', 'symlinks', 'bytes', 'linkedFiles', 'linked
 /** The rules of `manifestHeaderSchema`: undefined when the header is valid. */
 export function headerProblem(h: Record<string, unknown>): string | undefined {
   if (!onlyKeys(h, headerKeys)) return 'unknown key';
-  if (h.version !== 1) return 'version';
+  if (h.version !== 1 && h.version !== 2) return 'version';
   for (const k of ['id', 'system', 'source', 'toolVersion', 'createdAt']) if (!isStr(h[k])) return k;
   if (h.sourceType !== 'dir' && h.sourceType !== 'file') return 'sourceType';
   if (h.phase !== null && !isNum(h.phase)) return 'phase';

@@ -46,7 +46,12 @@ export const entrySchema = z.discriminatedUnion('type', [
 ]);
 
 export const manifestHeaderSchema = z.strictObject({
-  version: z.literal(1),
+  /**
+   * 2 (written now): paths and symlink targets may hold U+DC80–U+DCFF, each standing for a byte
+   * of a name that is not UTF-8 (backup/names.ts), and file entries keep the source's ctimeMs
+   * and ino. 1: neither; still read (its files are copied again by the next backup).
+   */
+  version: z.union([z.literal(1), z.literal(2)]),
   id: z.string(),
   system: z.string(),
   /** The path backed up, as the plan resolved it. */

@@ -1,5 +1,6 @@
 import { chmodSync, chownSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { under } from './layout.js';
+import { fsPath } from './names.js';
 import { fsTime } from './times.js';
 import { modeNeedsChmod } from './umask.js';
 
@@ -30,14 +31,14 @@ function ownerChange(a: Attrs): [number, number] | undefined {
 export const finalAtOnce = (mode: number) => (mode & 0o700) === 0o700 && !modeNeedsChmod(mode);
 
 export function makeDirs(root: string, dirs: Array<{ path: string; mode: number }>): void {
-  for (const d of dirs) mkdirSync(under(root, d.path), finalAtOnce(d.mode) ? d.mode : 0o700);
+  for (const d of dirs) mkdirSync(fsPath(under(root, d.path)), finalAtOnce(d.mode) ? d.mode : 0o700);
 }
 
 export function makeSymlinks(root: string, links: Array<Attrs & { path: string; target: string }>): void {
   for (const l of links) {
-    const p = under(root, l.path);
+    const p = fsPath(under(root, l.path));
     // Verbatim: relative stays relative, absolute stays absolute, dangling stays dangling.
-    symlinkSync(l.target, p);
+    symlinkSync(fsPath(l.target), p);
     const own = ownerChange(l);
     if (own) lchownSync(p, own[0], own[1]);
     const t = fsTime(l.mtimeMs);
@@ -52,7 +53,8 @@ export function applyDirAttrs(root: string, dirs: Array<Attrs & { path: string }
 }
 
 /** `modeIsSet`: whether the folder was made with its mode already (see makeDirs). */
-export function setAttrs(path: string, a: Attrs, modeIsSet?: (mode: number) => boolean): void {
+export function setAttrs(name: string, a: Attrs, modeIsSet?: (mode: number) => boolean): void {
+  const path = fsPath(name);
   const own = ownerChange(a);
   if (own) chownSync(path, own[0], own[1]);
   // chown clears set-id bits, so a folder given away always gets its mode again.

@@ -8,6 +8,7 @@ import { under } from './layout.js';
 import type { ManifestEntry } from './manifest.js';
 import { entryProblem } from './manifest-format.js';
 import { finalAtOnce, makeDirs, makeSymlinks, setAttrs } from './materialize.js';
+import { fsPath } from './names.js';
 import { runFileTasks } from './pool.js';
 import { removeTree } from './remove.js';
 import type { SourceScan } from './source.js';
@@ -71,7 +72,7 @@ export async function applyPatch(
     touch(was.path);
     await unexpected(async () => {
       if (was.type === 'dir') await removeTree(under(data, was.path));
-      else unlinkSync(under(data, was.path));
+      else unlinkSync(fsPath(under(data, was.path)));
     });
     if (was.type === 'dir') removed.add(was.path);
   }
@@ -106,7 +107,7 @@ export async function applyPatch(
   const clash = copied.find(
     (r, k) =>
       r.error?.code === 'EEXIST' ||
-      (r.error?.code === 'ENOENT' && !existsSync(dirname((tasks[k] as BackupTask).dst))),
+      (r.error?.code === 'ENOENT' && !existsSync(fsPath(dirname((tasks[k] as BackupTask).dst)))),
   );
   if (clash) throw new NotPatchable(`the farm is not what its manifest says (${clash.error!.message})`);
   await unexpected(() =>
@@ -235,7 +236,7 @@ export function checkFarm(
 
 /** A folder of the farm: a real folder, with the mtime its manifest gives (see above). */
 function checkDir(path: string, mtimeMs: number, shown: string): { st: Stats; mtimeMs: number } {
-  const st = lstatSync(path, { throwIfNoEntry: false });
+  const st = lstatSync(fsPath(path), { throwIfNoEntry: false });
   if (!st?.isDirectory()) throw new NotPatchable(`${shown} is not a folder in the previous backup`);
   if (Math.abs(st.mtimeMs - mtimeMs) >= mtimeSlackMs)
     throw new NotPatchable(`${shown} was changed in the previous backup after it was made`);
@@ -258,7 +259,7 @@ function differs(dir: { st: Stats; mtimeMs: number }, want: ReturnType<typeof at
  */
 function openUp(path: string, st: Stats): void {
   if (myUid === 0 || (st.mode & 0o300) === 0o300) return;
-  chmodSync(path, (st.mode & 0o7777) | 0o700);
+  chmodSync(fsPath(path), (st.mode & 0o7777) | 0o700);
 }
 
 function insideRemoved(path: string, removed: Set<string>): boolean {

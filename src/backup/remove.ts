@@ -1,5 +1,6 @@
 import { chmodSync, lstatSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { fsPath } from './names.js';
 
 /**
  * `rm -rf` that also removes what a backup faithfully keeps read-only (a 0555 folder cannot be
@@ -7,7 +8,8 @@ import { rm } from 'node:fs/promises';
  * A folder that fills while it is emptied (ENOTEMPTY: the `cp` of a backup killed a moment
  * ago, still linking into its temporary folder, see link-farm.ts) is tried again a few times.
  */
-export async function removeTree(path: string): Promise<void> {
+export async function removeTree(name: string): Promise<void> {
+  const path = fsPath(name);
   const options = { recursive: true, force: true, maxRetries: 5, retryDelay: 100 };
   try {
     await rm(path, options);
@@ -19,9 +21,12 @@ export async function removeTree(path: string): Promise<void> {
   }
 }
 
-function makeWritable(path: string): void {
+function makeWritable(path: string | Buffer): void {
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (!st?.isDirectory()) return;
   chmodSync(path, (st.mode & 0o7777) | 0o700);
-  for (const name of readdirSync(path)) makeWritable(`${path}/${name}`);
+  // Names as bytes: one that is not UTF-8 must be found again (names.ts).
+  const dir = typeof path === 'string' ? Buffer.from(path) : path;
+  for (const name of readdirSync(path, { encoding: 'buffer' }))
+    makeWritable(Buffer.concat([dir, Buffer.from('/'), name]));
 }

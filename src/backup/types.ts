@@ -30,6 +30,11 @@ export interface BackupInfo {
   linkedFiles?: number;
   /** Set when manifest.json cannot be read or is invalid: the backup cannot be restored. */
   damaged?: string;
+  /**
+   * Of a backup just made: what was seen and not kept (sockets, FIFOs, devices, files that
+   * vanished during the copy), for the command's output; `list` leaves it out.
+   */
+  skipped?: Array<{ path: string; reason: string }>;
 }
 
 export interface CreateBackupOptions {

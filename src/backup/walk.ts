@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import type { ExcludeMatcher } from './excludes.js';
 import { type FileStat, statOf } from './file-ops.js';
 import { under } from './layout.js';
+import { decodeName, fsPath } from './names.js';
 
 /**
  * A walk of a tree, parents before children, names sorted (so a manifest is the same for the
@@ -44,24 +45,23 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
   let sinceYield = 0;
   while (dirs.length > 0) {
     const rel = dirs.pop()!;
-    const listing = readdirSync(under(root, rel), { withFileTypes: true }).sort(byName);
+    // Names as bytes, decoded losslessly (names.ts): a name that is not UTF-8 is kept too.
+    const listing = readdirSync(fsPath(under(root, rel)), { withFileTypes: true, encoding: 'buffer' })
+      .map((dirent) => ({ dirent, name: decodeName(dirent.name) }))
+      .sort(byName);
     const children: string[] = [];
-    for (const dirent of listing) {
-      const path = rel ? `${rel}/${dirent.name}` : dirent.name;
+    for (const { dirent, name } of listing) {
+      const path = rel ? `${rel}/${name}` : name;
       let isDir = dirent.isDirectory();
       if (dirent.isFile() && !options.statFiles) {
         if (options.exclude?.(path, false)) excluded++;
         else entries.push({ path, type: 'file' });
         continue;
       }
-      const st = lstatSync(under(root, path), { throwIfNoEntry: false });
+      const st = lstatSync(fsPath(under(root, path)), { throwIfNoEntry: false });
       if (!st) {
-        // Listed a moment ago and gone now, or a name that is not valid UTF-8 (Node cannot
-        // name it back to the system): say so rather than fail the whole walk.
-        skipped.push({
-          path,
-          reason: dirent.name.includes('\uFFFD') ? 'name is not valid UTF-8' : 'vanished during the walk',
-        });
+        // Listed a moment ago and gone now: say so rather than fail the whole walk.
+        skipped.push({ path, reason: 'vanished during the walk' });
         continue;
       }
       isDir = st.isDirectory();
@@ -79,7 +79,12 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
         entries.push({ path, type: 'dir', st: s });
         children.push(path);
       } else if (st.isSymbolicLink())
-        entries.push({ path, type: 'symlink', st: s, target: readlinkSync(under(root, path)) });
+        entries.push({
+          path,
+          type: 'symlink',
+          st: s,
+          target: decodeName(readlinkSync(fsPath(under(root, path)), { encoding: 'buffer' })),
+        });
       else skipped.push({ path, reason: specialKind(st) });
     }
     // Reverse so the pop above visits them in name order.

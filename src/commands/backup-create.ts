@@ -36,11 +36,23 @@ export async function run(ctx: CommandContext, systems: string[] = []): Promise<
       });
       made.push(info);
       out.say(`  ${out.c.green('✓')} ${info.id} · ${describe(info)}`);
+      for (const line of describeSkipped(info)) out.warn(line);
     }
     return record.id;
   });
   if (out.json) out.data({ ok: true, runId, backups: made });
   return 0;
+}
+
+/** What a backup saw and did not keep, shown (not only written into the manifest). */
+export function describeSkipped(info: BackupInfo, max = 10): string[] {
+  const skipped = info.skipped ?? [];
+  if (skipped.length === 0) return [];
+  const shown = skipped.slice(0, max).map((s) => `  ${JSON.stringify(s.path)}: ${s.reason}`);
+  return [
+    `${info.id}: ${skipped.length} ${skipped.length === 1 ? 'entry' : 'entries'} not kept:\n${shown.join('\n')}` +
+      (skipped.length > max ? `\n  and ${skipped.length - max} more (see its manifest.json)` : ''),
+  ];
 }
 
 export function describe(info: BackupInfo): string {

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import {
+  appendFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -7,12 +9,14 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  truncateSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, runCli } from '../helpers/cli.js';
+import { rsyncDiff } from '../helpers/rsync-diff.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** The holes of issue 13, each reproduced against the built binary. */
@@ -136,5 +140,55 @@ describe('backup holes (issue 13)', () => {
     const r = await runCli(['backup', 'restore', id, '--to', to, '--yes'], { cwd: ws });
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(to, 'keep.txt'), 'utf8')).toBe('KEPT');
+  });
+
+  it('keeps names that are not UTF-8, through backup, verify and restore', async () => {
+    const { root, ws, site } = workspace();
+    const bad = Buffer.from([0x62, 0x61, 0x64, 0xff, 0x6e, 0x61, 0x6d, 0x65]); // bad\xffname
+    const dir = Buffer.concat([Buffer.from(`${site}/`), Buffer.from([0xe9, 0x74, 0xe9])]); // été in Latin-1
+    writeFileSync(Buffer.concat([Buffer.from(`${site}/`), bad]), 'latin-1 upload');
+    mkdirSync(dir);
+    writeFileSync(Buffer.concat([dir, Buffer.from('/'), bad]), 'inside');
+    symlinkSync(bad, Buffer.concat([dir, Buffer.from('/link')]));
+    const { id, skipped } = await backup(ws);
+    expect(skipped).toEqual([]);
+    const verified = await runCli(['backup', 'verify', id], { cwd: ws });
+    expect(verified.code, verified.stderr).toBe(0);
+    const to = join(root, 'copy');
+    const r = await runCli(['backup', 'restore', id, '--to', to, '--yes'], { cwd: ws });
+    expect(r.code, r.stderr).toBe(0);
+    expect(rsyncDiff(site, to)).toEqual([]);
+    // And into the live path, over the tree that has them (the swap and carry-over see bytes).
+    const again = await runCli(['backup', 'restore', id, '--yes'], { cwd: ws });
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(Buffer.concat([dir, Buffer.from('/'), bad]), 'utf8')).toBe('inside');
+  });
+
+  it('says what it did not keep, on the terminal and in --json', async () => {
+    const { ws, site } = workspace();
+    expect(spawnSync('mkfifo', [join(site, 'pipe')]).status).toBe(0);
+    const { skipped } = await backup(ws);
+    expect(skipped).toEqual([{ path: 'pipe', reason: 'FIFO' }]);
+    const human = await runCli(['backup', 'create'], { cwd: ws });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stderr).toMatch(/1 entry not kept:\n\s+"pipe": FIFO/);
+  });
+
+  it('keeps sparse files sparse', async () => {
+    const { root, ws, site } = workspace();
+    const file = join(site, 'disk.img');
+    writeFileSync(file, 'head');
+    truncateSync(file, 64 * 1024 * 1024);
+    appendFileSync(file, 'tail');
+    const { id } = await backup(ws);
+    const to = join(root, 'copy');
+    const r = await runCli(['backup', 'restore', id, '--to', to, '--yes'], { cwd: ws });
+    expect(r.code, r.stderr).toBe(0);
+    for (const copy of [join(ws, 'backups', id, 'data', 'disk.img'), join(to, 'disk.img')]) {
+      const st = statSync(copy);
+      expect(st.size).toBe(64 * 1024 * 1024 + 4);
+      expect(st.blocks * 512).toBeLessThan(1024 * 1024);
+    }
+    expect(rsyncDiff(site, to)).toEqual([]);
   });
 });

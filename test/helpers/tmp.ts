@@ -7,8 +7,8 @@ import { afterEach } from 'vitest';
 const made: string[] = [];
 
 /** A temp folder removed after the test, pass or fail. */
-export function tempDir(prefix = 'gnrm-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+export function tempDir(prefix = 'gnrm-', parent = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, prefix));
   made.push(dir);
   return dir;
 }
