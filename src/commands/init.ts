@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { writeFileAtomic } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
 import { defaultPlanFile } from '../core/version.js';
@@ -44,7 +45,9 @@ export async function run(ctx: CommandContext, options: unknown): Promise<number
       import('../detect/probe-linux.js'),
       import('../detect/plan-vars.js'),
     ]);
-    report = await detectHost(linuxProbe(ctx.processEnv, hostRoot ? resolve(hostRoot) : '/'), hostname());
+    report = await detectHost(linuxProbe(ctx.processEnv, hostRoot ? resolve(hostRoot) : '/'), hostname(), {
+      portsToOpen: portsToOpen(body),
+    });
     const result = applyDetectedVars(body, report);
     body = result.text;
     applied = { set: result.set, added: result.added };
@@ -96,4 +99,19 @@ export async function run(ctx: CommandContext, options: unknown): Promise<number
   }
   out.say('  gnr-migrate plan validate && gnr-migrate phase 0 --dry-run');
   return 0;
+}
+
+/**
+ * The plan's `*_port` vars with a literal number (ports it will open: the ASGI server, …) and
+ * the host they are on (`<prefix>_host` when literal, else 127.0.0.1).
+ */
+function portsToOpen(planText: string): Record<string, { host: string; port: number }> {
+  const vars = (parse(planText) as { vars?: Record<string, unknown> } | null)?.vars ?? {};
+  const out: Record<string, { host: string; port: number }> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    if (!name.endsWith('_port') || typeof value !== 'number') continue;
+    const host = vars[`${name.slice(0, -5)}_host`];
+    out[name] = { host: typeof host === 'string' && !host.includes('${') ? host : '127.0.0.1', port: value };
+  }
+  return out;
 }

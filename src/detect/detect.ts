@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { lookupGnrcfg, readEnvironmentXml } from './gnrcfg.js';
 import { gunicornBinds } from './gunicorn.js';
 import { listenAddress, type NginxConfig, type NginxServer, proxyTarget, readNginxConfig } from './nginx.js';
@@ -34,16 +34,18 @@ export const detectedVarNames = [
   'daemon_port',
   'daemon_socket',
   'daemon_mode',
+  'daemon_address',
+  'daemon_service',
   'daemon_unit',
   'supervisor_conf',
   'supervisor_dir',
-  'supervisor_programs_file',
+  'supervisor_program_file',
   'prog_daemon',
   'prog_wsgi',
   'prog_async',
   'prog_taskscheduler',
   'prog_taskworker',
-  'nginx_conf',
+  'nginx_main_conf',
   'nginx_site',
   'host',
   'nginx_port',
@@ -56,6 +58,7 @@ export const detectedVarNames = [
   'gunicorn_port',
   'async_socket',
   'async_port',
+  'asgi_port',
 ] as const;
 
 /** Vars every plan needs: each one not found is listed under `missing` with its reason. */
@@ -72,7 +75,7 @@ const required = [
   'prog_daemon',
   'prog_wsgi',
   'prog_async',
-  'nginx_conf',
+  'nginx_main_conf',
   'nginx_site',
   'nginx_port',
   'wsgi_upstream',
@@ -89,8 +92,20 @@ const roleVar: Partial<Record<GenropyRole, string>> = {
 
 const pids = (ps: { proc: ProcInfo }[]) => ps.map((p) => p.proc.pid).join(', ');
 
+export interface DetectOptions {
+  /**
+   * Ports the plan will open (its `*_port` vars that detection does not fill, with their
+   * default): one already in use here is replaced by a free port, and the report says so.
+   */
+  portsToOpen?: Record<string, { host: string; port: number }>;
+}
+
 /** Inspects the host through `probe` and says what it found, with evidence, and what it did not. */
-export async function detectHost(probe: HostProbe, hostname: string): Promise<DetectReport> {
+export async function detectHost(
+  probe: HostProbe,
+  hostname: string,
+  options: DetectOptions = {},
+): Promise<DetectReport> {
   const ev = new Evidence();
   const procs = await probe.processes();
   const byPid = new Map(procs.map((p) => [p.pid, p]));
@@ -321,7 +336,11 @@ export async function detectHost(probe: HostProbe, hostname: string): Promise<De
         `no supervisord runs the Genropy processes and none of ${candidates.join(', ')} defines Genropy programs`,
       );
   }
-  if (sup?.includeDirs[0]) ev.add('supervisor_dir', sup.includeDirs[0], `${sup.file} [include] files=`);
+  // The folder holding supervisord's configuration (backed up whole: the main file and its
+  // conf.d/ includes), not only the include folder.
+  if (sup) ev.add('supervisor_dir', dirname(sup.file), `the folder of ${sup.file}`);
+  if (sup?.includeDirs.length)
+    ev.note(`supervisord includes ${sup.includeDirs.join(', ')} (${sup.includes.length} files)`);
   for (const [role, name] of Object.entries(roleVar) as [GenropyRole, string][]) {
     const proc = selected.find((g) => g.role === role && g.proc.env.SUPERVISOR_PROCESS_NAME);
     if (proc) {
@@ -342,7 +361,7 @@ export async function detectHost(probe: HostProbe, hostname: string): Promise<De
       ev.miss(name, `${mine.length} ${role} programs in ${sup!.file}: ${mine.map((p) => p.name).join(', ')}`);
   }
   const wsgiProg = sup?.programs.find((p) => p.name === ev.get('prog_wsgi'));
-  if (wsgiProg) ev.add('supervisor_programs_file', wsgiProg.file, `the file that defines ${wsgiProg.name}`);
+  if (wsgiProg) ev.add('supervisor_program_file', wsgiProg.file, `the file that defines ${wsgiProg.name}`);
   if (sup) {
     const st = await probe.run(['supervisorctl', '-c', sup.file, 'status']);
     const rows = parseSupervisorStatus(st.stdout);
@@ -420,7 +439,7 @@ export async function detectHost(probe: HostProbe, hostname: string): Promise<De
     const { c, s } = pick;
     const master = masters.find((m) => (m.config ?? defaultNginx) === c.file);
     ev.add(
-      'nginx_conf',
+      'nginx_main_conf',
       c.file,
       master
         ? `the running nginx master (pid ${master.proc.pid})${master.config ? ' -c' : ', default file'}`
@@ -485,11 +504,33 @@ export async function detectHost(probe: HostProbe, hostname: string): Promise<De
   if (daemonProc?.perSite)
     ev.note(`gnrdaemon runs per site (gnr web daemon ${daemonProc.site}, pid ${daemonProc.proc.pid})`);
   if (!daemonProc && selected.length) ev.note('no gnrdaemon process runs with this $GNRCFG');
-  if (daemonProc && !parent && !unit)
+  if (daemonProc && !(parent && descendsFrom(daemonProc.proc.pid, parent.proc.pid, byPid)) && !unit)
     ev.note(
       `gnrdaemon (pid ${daemonProc.proc.pid}) runs under neither supervisord nor a systemd unit found here`,
     );
 
+  const dSock = ev.get('daemon_socket');
+  const dPort = ev.get('daemon_port');
+  if (dSock !== undefined) ev.add('daemon_address', `unix:${dSock}`, 'daemon_socket');
+  else if (dPort !== undefined)
+    ev.add('daemon_address', `${ev.get('daemon_host')}:${dPort}`, 'daemon_host:daemon_port');
+  const daemonUnderSup = Boolean(
+    daemonProc && parent && descendsFrom(daemonProc.proc.pid, parent.proc.pid, byPid),
+  );
+  if (daemonProc && parent && daemonUnderSup && ev.has('prog_daemon'))
+    ev.add(
+      'daemon_service',
+      'supervisor',
+      `gnrdaemon (pid ${daemonProc.proc.pid}) runs under supervisord pid ${parent.proc.pid}`,
+    );
+  else if (unit && !daemonUnderSup) ev.add('daemon_service', 'systemd', `the systemd unit ${unit.name}`);
+  else if (ev.has('prog_daemon'))
+    ev.add('daemon_service', 'supervisor', `${ev.get('prog_daemon')} is a supervisord program`);
+  for (const [name, { host, port }] of Object.entries(options.portsToOpen ?? {})) {
+    if (ev.has(name) || !(await probe.portInUse(host, port))) continue;
+    const free = await probe.freePort(host);
+    ev.add(name, free, `the plan's ${port} is in use on ${host}: a port free at detection time`);
+  }
   if (unit && !ev.has('prog_daemon'))
     ev.miss('prog_daemon', `gnrdaemon runs as the systemd unit ${unit.name}, not as a supervisord program`);
   for (const name of required) {

@@ -1,4 +1,5 @@
 import { readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { runProcess } from '../core/process.js';
 import type { HostProbe, ProcInfo } from './probe.js';
@@ -29,6 +30,26 @@ export function linuxProbe(env: Record<string, string | undefined>, root = '/'):
       return readdir(path).catch(() => []);
     },
     processes: () => readProcesses(),
+    portInUse: (host, port) =>
+      new Promise((resolve) => {
+        const sock = connect({ host, port });
+        const done = (open: boolean) => {
+          sock.destroy();
+          resolve(open);
+        };
+        sock.setTimeout(1000, () => done(false));
+        sock.once('connect', () => done(true));
+        sock.once('error', () => done(false));
+      }),
+    freePort: (host) =>
+      new Promise((resolve, reject) => {
+        const srv = createServer();
+        srv.once('error', reject);
+        srv.listen(0, host, () => {
+          const { port } = srv.address() as { port: number };
+          srv.close(() => resolve(port));
+        });
+      }),
     async run(argv) {
       const r = await runProcess({
         kind: 'run',

@@ -43,6 +43,10 @@ export interface HostProbe {
   /** Entry names of a folder; [] when it is absent. */
   list(path: string): Promise<string[]>;
   processes(): Promise<ProcInfo[]>;
+  /** Something accepts connections on host:port. */
+  portInUse(host: string, port: number): Promise<boolean>;
+  /** A port nothing listens on now (the kernel's pick for port 0). */
+  freePort(host: string): Promise<number>;
   /** A read-only command (supervisorctl status, systemctl list-units), never through a shell. */
   run(argv: string[]): Promise<ProbeRun>;
 }

@@ -300,11 +300,20 @@ function normaliseCheck(c: CheckInput, path: DocPath, ctx: Ctx): Check {
       kind: 'http',
       url,
       method: c.method ?? 'GET',
-      headers: c.headers ?? {},
+      // Header values and expected-header patterns take `${var}` like every other string.
+      headers: Object.fromEntries(
+        Object.entries(c.headers ?? {}).map(([k, v]) => [k, str(v, [...path, 'headers', k])]),
+      ),
       expect: {
         status: c.expect?.status ?? 200,
         ...opt('body', regex(c.expect?.body, ['expect', 'body'])),
-        ...(c.expect?.header ? { header: c.expect.header } : {}),
+        ...(c.expect?.header
+          ? {
+              header: Object.fromEntries(
+                Object.entries(c.expect.header).map(([k, v]) => [k, regex(v, ['expect', 'header', k])!]),
+              ),
+            }
+          : {}),
       },
       retries: c.retries ?? 0,
       intervalMs: c.interval !== undefined ? toMs(c.interval) : defaultHttpIntervalMs,

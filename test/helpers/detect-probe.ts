@@ -12,7 +12,13 @@ const fixtures = new URL('../fixtures/detect/', import.meta.url).pathname;
  */
 export function fixtureProbe(
   name: string,
-  patch: { env?: Record<string, string>; procs?: (p: ProcInfo[]) => ProcInfo[]; root?: string } = {},
+  patch: {
+    env?: Record<string, string>;
+    procs?: (p: ProcInfo[]) => ProcInfo[];
+    root?: string;
+    /** host:port pairs that accept connections. */
+    listening?: string[];
+  } = {},
 ): HostProbe & { ran: string[][] } {
   const dir = join(fixtures, name);
   const fs = (p: string) => join(dir, 'fs', p);
@@ -59,6 +65,12 @@ export function fixtureProbe(
     },
     async processes() {
       return patch.procs ? patch.procs(structuredClone(procs)) : structuredClone(procs);
+    },
+    async portInUse(host, port) {
+      return (patch.listening ?? []).includes(`${host}:${port}`);
+    },
+    async freePort() {
+      return 45678;
     },
     async run(argv) {
       ran.push(argv);

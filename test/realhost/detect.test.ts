@@ -36,7 +36,7 @@ describe.skipIf(!host)('init --detect on the real host', () => {
       prog_daemon: 'gnrdaemon',
       prog_wsgi: `${h.site}_gunicorn`,
       prog_async: `${h.site}_gnrasync`,
-      nginx_conf: h.paths.nginxConf,
+      nginx_main_conf: h.paths.nginxConf,
       nginx_site: h.paths.nginxSite,
       nginx_port: h.ports.http,
       layout: 'unix',

@@ -30,11 +30,14 @@ describe('detectHost on a host recorded from realhost.sh (TCP daemon, unix-socke
       daemon_host: '127.0.0.1',
       daemon_port: 40404,
       daemon_mode: 'tcp',
+      daemon_address: '127.0.0.1:40404',
+      daemon_service: 'supervisor',
       supervisor_conf: `${H}/conf/supervisord.conf`,
+      supervisor_dir: `${H}/conf`,
       prog_daemon: 'gnrdaemon',
       prog_wsgi: 'realhost_gunicorn',
       prog_async: 'realhost_gnrasync',
-      nginx_conf: `${H}/conf/nginx.conf`,
+      nginx_main_conf: `${H}/conf/nginx.conf`,
       nginx_site: `${H}/conf/nginx.conf`,
       host: '127.0.0.1',
       nginx_port: 8080,
@@ -52,6 +55,22 @@ describe('detectHost on a host recorded from realhost.sh (TCP daemon, unix-socke
     expect(r.notes.join('\n')).toMatch(/another \$GNRCFG \(\/tmp\/rh-sbx\/etc\/gnr/);
     expect(r.notes.join('\n')).toMatch(/task scheduler runs inside gnrdaemon/);
     expect(r.notes.join('\n')).toMatch(/systemd: System has not been booted with systemd/);
+  });
+
+  it('replaces a port the plan will open when it is in use here, and says so; detected ports stay', async () => {
+    const probe = fixtureProbe('realhost', { listening: ['127.0.0.1:8081', '127.0.0.1:8080'] });
+    const r = await detectHost(probe, 'h', {
+      portsToOpen: {
+        asgi_port: { host: '127.0.0.1', port: 8081 },
+        nginx_port: { host: '127.0.0.1', port: 80 },
+        nats_port: { host: '127.0.0.1', port: 4222 },
+      },
+    });
+    expect(values(r)).toMatchObject({ asgi_port: 45678, nginx_port: 8080 });
+    expect(values(r).nats_port).toBeUndefined(); // free: the plan's value stays
+    expect(source(r, 'asgi_port')).toBe(
+      "the plan's 8081 is in use on 127.0.0.1: a port free at detection time",
+    );
   });
 
   it('takes $GNRCFG from the running processes when this environment does not name one, and says so', async () => {
@@ -95,11 +114,14 @@ describe('detectHost on a deploy-builder host (gnrdeploy.py: venv, grouped progr
       daemon_socket: '/srv/venv/etc/gnr/sockets/gnrdaemon.sock',
       daemon_mode: 'unix',
       daemon_unit: 'gnrdaemon_venv.service',
+      daemon_address: 'unix:/srv/venv/etc/gnr/sockets/gnrdaemon.sock',
+      daemon_service: 'systemd',
+      supervisor_dir: '/srv/venv/etc/gnr',
       supervisor_conf: '/srv/venv/etc/gnr/supervisord.conf',
       prog_wsgi: 'erp:erp_gunicorn',
       prog_async: 'erp:erp_gnrasync',
       prog_taskworker: 'erp:erp_gnrtaskworker0',
-      nginx_conf: '/etc/nginx/nginx.conf',
+      nginx_main_conf: '/etc/nginx/nginx.conf',
       nginx_site: '/etc/nginx/sites-available/erp',
       nginx_port: 80,
       layout: 'unix',

@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { json, runCli } from '../helpers/cli.js';
+import { fingerprint, get, gnrWebEntryPoints, host, onHost, rehearsalEnv } from './host.js';
+
+interface PlanFile {
+  phases: { id: number; checks?: { id: string; ack?: string }[] }[];
+}
+
+/**
+ * Phase 4 of the default plan, rehearsed on the real programs: the plan written by
+ * `init --detect`, its checklist, then `phase 4 --force`, which goes as far as the real host
+ * allows (genropy-asgi installs, its server cannot start: no pydantic 2 on Debian 12), rolls
+ * back by itself and leaves the host exactly as it was.
+ */
+describe.skipIf(!host)('phase 4 on the real host', () => {
+  const h = host!;
+  const ws = mkdtempSync(join(tmpdir(), 'gnrm-phase4-'));
+  const env = rehearsalEnv(h);
+  const cli = (args: string[], timeoutMs = 600_000) => runCli(args, { cwd: ws, env, timeoutMs });
+  // What a rollback must give back byte for byte: $GNRCFG (with the supervisord file), the
+  // instance configuration (with gunicorn's), nginx's files.
+  const watched = [
+    h.paths.gnrcfg!,
+    join(h.paths.instanceDir!, 'config'),
+    h.paths.nginxConf!,
+    h.paths.nginxSite!,
+  ];
+  let acks: string[] = [];
+  let before: Record<string, string> = {};
+  afterAll(() => rmSync(ws, { recursive: true, force: true }));
+
+  it('init --detect writes a plan for this host; check --phase 4 passes with its acks', async () => {
+    const init = await cli(['init', '--detect']);
+    expect(init.code, init.stderr).toBe(0);
+    const plan = parse(readFileSync(join(ws, 'migration/plan.yaml'), 'utf8')) as PlanFile;
+    acks = (plan.phases.find((p) => p.id === 4)?.checks ?? []).filter((c) => c.ack).map((c) => c.id);
+    const check = await cli(['check', '--phase', '4', ...acks.flatMap((a) => ['--ack', a]), '--json']);
+    const report = json<{ checks?: { id: string; status: string; message?: string }[] }>(check);
+    const failed = (report.checks ?? []).filter((c) => c.status !== 'pass' && c.status !== 'warn');
+    expect(failed, check.stderr).toEqual([]);
+    expect(check.code, check.stderr).toBe(0);
+  });
+
+  it('phase 4 --force runs on the real programs until the new server cannot start, rolls back, exits 1', async () => {
+    before = fingerprint(watched);
+    const run = await cli(['phase', '4', '--force', '--yes', ...acks.flatMap((a) => ['--ack', a])]);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
+    expect(run.stderr).toMatch(/roll(ed)? ?back/i);
+    // genropy-asgi really was installed (the entry-point switch is real here), then removed.
+    const logs = readFileSync(join(ws, 'migration/state.json'), 'utf8');
+    expect(logs).toContain('install_genropy_asgi');
+  });
+
+  it('leaves the host as it was: / 200 through nginx, gnrdaemon alive with the site, no gnr.web entry point, files identical', async () => {
+    const root = await get(h.url);
+    expect(root.status).toBe(200);
+    expect(root.cookie).toMatch(new RegExp(`^${h.site}=`));
+    const ping = onHost(h, ['gnr', 'web', 'daemon', '-C', 'ping']);
+    expect(ping.stdout.trim(), ping.stderr).toBe('ping');
+    const regs = onHost(h, ['gnr', 'web', 'daemon', '-C', 'siteRegisters']);
+    expect(regs.stdout).toContain(`('${h.site}', {`);
+    expect(regs.stdout).toContain("'is_alive': True");
+    expect(gnrWebEntryPoints(h)).toEqual([]);
+    expect(fingerprint(watched)).toEqual(before);
+  });
+});
