@@ -6,7 +6,7 @@ import { ExitCode, NeedsPersonError } from '../core/errors.js';
 import { runProcess } from '../core/process.js';
 import { holderState, readLock } from '../ledger/lock.js';
 import { readState } from '../ledger/state.js';
-import { recordFailure, recordRollbackOutcome } from '../phases/failure.js';
+import { recordFailure, recordRollbackOutcome, recordSettledBy } from '../phases/failure.js';
 import { createStageReporter } from '../phases/reporter.js';
 import { RunSession } from '../phases/session.js';
 import { findPhase } from '../plan/types.js';
@@ -72,6 +72,7 @@ export async function run(ctx: CommandContext, options: RollbackOptions): Promis
         runbook: runbookPath(ws, item.phase.id),
       });
       await recordRollbackOutcome(session, record, result.outcome);
+      await recordSettledBy(session, item.source, result.outcome);
       await writeRunbook({
         ws,
         plan,

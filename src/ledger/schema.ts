@@ -27,6 +27,20 @@ export const ackRecordSchema = z.object({
   via: z.enum(['tty', 'flag']),
 });
 
+/** A notification sent at the end of a run (`notify:` in the plan); not delivered is a warning. */
+export const notificationRecordSchema = z.object({
+  /** The target as it may be shown: a webhook's origin only (its path often holds a token), or a program. */
+  target: z.string(),
+  /** The events of the run it was sent for (failure, rollback, needs_person, success). */
+  events: z.array(z.string()),
+  delivered: z.boolean(),
+  at: z.string(),
+  durationMs: z.number().optional(),
+  /** HTTP status or exit code. */
+  status: z.number().nullable().optional(),
+  error: z.string().optional(),
+});
+
 export const runSchema = z.object({
   id: z.string(),
   kind: z.enum(['phase', 'rollback', 'backup']),
@@ -55,6 +69,8 @@ export const runSchema = z.object({
   resumes: z.string().optional(),
   /** For a run later settled by a rollback or resume. */
   settledBy: z.string().optional(),
+  /** Notifications sent for this run (absent in ledgers written before `notify:` existed). */
+  notifications: z.array(notificationRecordSchema).optional(),
 });
 
 export const stateSchema = z.object({
@@ -70,6 +86,7 @@ export type RunStatus = z.infer<typeof runStatus>;
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 export type AckRecord = z.infer<typeof ackRecordSchema>;
 export type Run = z.infer<typeof runSchema>;
+export type NotificationRecord = z.infer<typeof notificationRecordSchema>;
 export type State = z.infer<typeof stateSchema>;
 
 export function emptyState(): State {

@@ -14,7 +14,7 @@ import { rollbackRun } from '../rollback/execute.js';
 import { type RunbookInput, runbookPath, writeRunbook } from '../rollback/runbook.js';
 import { type Output, plural } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
-import { type FailedStep, recordFailure, recordRollbackOutcome } from './failure.js';
+import { type FailedStep, recordFailure, recordRollbackOutcome, recordSettledBy } from './failure.js';
 import { checkOrder } from './order.js';
 import { createStageReporter, type StageReporter } from './reporter.js';
 import { RunSession } from './session.js';
@@ -334,6 +334,7 @@ async function applyLocked(
       { phase, source: session.ledger.run(runId)!, target: run.from, reason: `auto-rollback: ${reason}` },
     );
     await recordRollbackOutcome(session, record, result.outcome);
+    await recordSettledBy(session, session.ledger.run(runId)!, result.outcome);
     await rewriteRunbook(result.ok ? 'rolled back' : 'failed');
     return outcome({
       exitCode: result.ok ? 1 : 3,
