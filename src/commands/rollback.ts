@@ -6,6 +6,7 @@ import { ExitCode, NeedsPersonError } from '../core/errors.js';
 import { runProcess } from '../core/process.js';
 import { holderState, readLock } from '../ledger/lock.js';
 import { readState } from '../ledger/state.js';
+import { announceRunEnd, notificationWarnings } from '../notify/run-end.js';
 import { recordFailure, recordRollbackOutcome, recordSettledBy } from '../phases/failure.js';
 import { createStageReporter } from '../phases/reporter.js';
 import { RunSession } from '../phases/session.js';
@@ -34,6 +35,7 @@ export async function run(ctx: CommandContext, options: RollbackOptions): Promis
   const session = await RunSession.open(ws, ctx.commandLine, systemClock, out);
   const reporter = createStageReporter(out);
   const done: { phase: number; runId: string; failure: string }[] = [];
+  const warnings: string[] = [];
   try {
     const items = planRollback(plan, session.state, session.lock.info, to);
     if (!options.yes && out.canPrompt) {
@@ -84,8 +86,34 @@ export async function run(ctx: CommandContext, options: RollbackOptions): Promis
         at: systemClock.now(),
       });
       const failureRel = relative(ws.root, join(ws.failuresDir, `${record.id}.json`));
+      // The run's record is final: tell whoever the plan's `notify:` names (never fails the run).
+      const sent = await announceRunEnd(
+        {
+          plan,
+          ws,
+          processEnv: ctx.processEnv,
+          record: (runId, records) =>
+            session.updateRun(runId, (r) => {
+              r.notifications = [...(r.notifications ?? []), ...records];
+            }),
+        },
+        {
+          kind: 'rollback',
+          phase: item.phase.id,
+          runId: result.runId,
+          exitCode: result.ok ? 0 : ExitCode.needsPerson,
+          status: result.ok ? 'succeeded' : 'failed',
+          message: result.ok
+            ? `phase ${item.phase.id} rolled back to ${item.target ?? 'the start'}`
+            : `the rollback of phase ${item.phase.id} failed: ${result.problem ?? ''}`,
+          failure: failureRel,
+          rollback: { outcome: result.outcome.outcome, runId: result.runId },
+        },
+      );
+      warnings.push(...notificationWarnings(sent));
       if (!result.ok) {
         await reporter.close();
+        for (const w of warnings) out.warn(w);
         throw new NeedsPersonError(
           `the rollback of phase ${item.phase.id} failed — a person must look:\n${result.problem}\n` +
             `  runbook: ${relative(ws.root, runbookPath(ws, item.phase.id))}\n  failure record: ${failureRel}`,
@@ -94,6 +122,7 @@ export async function run(ctx: CommandContext, options: RollbackOptions): Promis
       done.push({ phase: item.phase.id, runId: result.runId, failure: failureRel });
     }
     await reporter.close();
+    for (const w of warnings) out.warn(w);
     const current = session.state.current;
     if (out.json) out.data({ ok: true, current, rolledBack: done });
     else

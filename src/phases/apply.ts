@@ -7,8 +7,9 @@ import { type CommandContext, parsePhaseId, planFor } from '../commands/context.
 import { type Clock, formatDuration, systemClock } from '../core/clock.js';
 import { InputError, InterruptedError } from '../core/errors.js';
 import { type ProcessRunner, runProcess } from '../core/process.js';
-import type { Run } from '../ledger/schema.js';
+import type { NotificationRecord, Run } from '../ledger/schema.js';
 import { unsettledRuns } from '../ledger/state.js';
+import { announceRunEnd, notificationWarnings, type RunEndDeps } from '../notify/run-end.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
 import { rollbackRun } from '../rollback/execute.js';
 import { type RunbookInput, runbookPath, writeRunbook } from '../rollback/runbook.js';
@@ -52,6 +53,8 @@ export interface ApplyResult {
   failure?: string;
   rollback?: { runId: string; outcome: string; problem?: string };
   message: string;
+  /** How the plan's `notify:` targets were told (absent when none was due). */
+  notifications?: NotificationRecord[];
 }
 
 export async function applyPhaseCommand(
@@ -89,6 +92,7 @@ export async function applyPhaseCommand(
 
 function report(out: Output, r: ApplyResult): void {
   if (out.json) {
+    for (const w of notificationWarnings(r.notifications ?? [])) out.warn(w);
     out.data({ ok: r.exitCode === 0, ...r });
     return;
   }
@@ -100,6 +104,7 @@ function report(out: Output, r: ApplyResult): void {
   if (r.failure) out.say(`  failure:  ${r.failure}`);
   if (r.backups.length) out.say(`  backups:  ${r.backups.join(', ')}`);
   if (r.runId) out.say(c.dim(`  run ${r.runId} · logs in migration/logs/${r.runId}/`));
+  for (const w of notificationWarnings(r.notifications ?? [])) out.warn(w);
 }
 
 /**
@@ -123,10 +128,55 @@ export async function applyPhase(
   }
   const session = await RunSession.open(ws, deps.commandLine, deps.clock, out);
   try {
-    return await applyLocked(deps, session, phase, options);
+    const result = await applyLocked(deps, session, phase, options);
+    // The run's record is final: tell whoever the plan's `notify:` names (never fails the run).
+    if (
+      result.runId &&
+      (result.status === 'succeeded' || result.status === 'failed' || result.status === 'rolled-back')
+    )
+      result.notifications = await announceRunEnd(runEndDeps(deps, session), {
+        kind: 'phase',
+        phase: id,
+        runId: result.runId,
+        exitCode: result.exitCode,
+        status: result.status,
+        message: result.message,
+        ...(result.failure ? { failure: result.failure } : {}),
+        ...(result.rollback ? { rollback: result.rollback } : {}),
+      });
+    return result;
+  } catch (err) {
+    const run = session.state.runs.findLast(
+      (r) => r.kind === 'phase' && r.pid === process.pid && r.phase === id,
+    );
+    if (err instanceof InterruptedError && run?.status === 'interrupted') {
+      const sent = await announceRunEnd(runEndDeps(deps, session), {
+        kind: 'phase',
+        phase: id,
+        runId: run.id,
+        exitCode: err.exitCode,
+        status: 'interrupted',
+        message: err.message,
+        ...(run.failure ? { failure: run.failure } : {}),
+      });
+      for (const w of notificationWarnings(sent)) out.warn(w);
+    }
+    throw err;
   } finally {
     await session.close();
   }
+}
+
+function runEndDeps(deps: ApplyDeps, session: RunSession): RunEndDeps {
+  return {
+    plan: deps.plan,
+    ws: session.ws,
+    processEnv: deps.processEnv,
+    record: (runId, records) =>
+      session.updateRun(runId, (r) => {
+        r.notifications = [...(r.notifications ?? []), ...records];
+      }),
+  };
 }
 
 async function applyLocked(

@@ -1,6 +1,7 @@
 import { InputError, PlanError, type PlanIssue } from '../core/errors.js';
 import { interpolate, resolveVars, UnknownVarError, VarCycleError, type VarValue } from './interpolate.js';
 import { type DocPath, formatDocPath, type PlanSource } from './load.js';
+import { resolveNotify } from './notify.js';
 import type { CheckInput, GateInput, PhaseInput, PlanInput, StepInput, UndoInput } from './schema.js';
 import {
   type Check,
@@ -118,6 +119,7 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
   }
 
   const gate: Gate = { triggers: gateInput.triggers ?? {}, compare: gateInput.compare ?? {} };
+  const notify = input.notify ? resolveNotify(input.notify, { vars, issue, toMs }) : undefined;
 
   if (issues.length > 0) throw new PlanError(issues);
   return {
@@ -132,6 +134,7 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
     path: input.path,
     phases,
     gate,
+    ...(notify ? { notify } : {}),
     warnings,
   };
 }
