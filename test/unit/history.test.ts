@@ -6,7 +6,8 @@ import { type Run, type State, stateSchema } from '../../src/ledger/schema.js';
 
 let clock = Date.UTC(2026, 10, 22, 10, 0, 0);
 function run(fields: Partial<Run> & Pick<Run, 'id' | 'kind' | 'phase'>): Run {
-  const startedAt = new Date((clock += 60_000)).toISOString();
+  clock += 60_000;
+  const startedAt = new Date(clock).toISOString();
   return {
     from: null,
     to: null,
