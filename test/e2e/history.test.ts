@@ -113,4 +113,48 @@ describe('history, failures and status read the ledger the same way', () => {
     const settled = await cli(f, ['status']);
     expect(settled.stderr + settled.stdout).not.toMatch(/half-applied/);
   });
+
+  it('a resumed run that fails and is rolled back settles the interrupted run too; its record says so', async () => {
+    const f = await fixture();
+    let child: { kill(sig: string): void } | undefined;
+    const running = runCli(['phase', '0', ...f.vars, '--var', 'slow=30'], {
+      cwd: f.ws,
+      onSpawn: (c) => {
+        child = c;
+      },
+    });
+    await waitFor(() => {
+      try {
+        const steps = (readState(f.ws).runs.at(-1) as { steps: { id: string; status: string }[] }).steps;
+        return steps.some((x) => x.id === 'maybe_slow' && x.status === 'running');
+      } catch {
+        return false;
+      }
+    });
+    child!.kill('SIGINT');
+    expect((await running).code).toBe(130);
+    const interrupted = readState(f.ws).runs.at(-1) as { id: string; failure: string };
+    const status = await cli(f, ['status']);
+    expect(status.stderr + status.stdout).toMatch(/◐ +0 .*half-applied \(interrupted\)/);
+    expect(status.stderr + status.stdout).toMatch(/was interrupted at step maybe_slow \(3 of 5 steps done\)/);
+
+    const resumed = await cli(f, ['phase', '0', '--resume', '--var', 'fail_step=1']);
+    expect(resumed.code, resumed.stderr).toBe(1);
+    const record = JSON.parse(readFileSync(join(f.ws, interrupted.failure), 'utf8'));
+    expect(record.kind).toBe('interrupted');
+    expect(record.rollback).toMatchObject({ attempted: true, outcome: 'succeeded' });
+    const after = await cli(f, ['status']);
+    expect(after.stderr + after.stdout).not.toMatch(/half-applied/);
+    const h = json(await cli(f, ['history', '--json'])) as { runs: { action: string; status: string }[] };
+    expect(h.runs.map((r) => r.action)).toEqual(['phase', 'resume', 'auto-rollback']);
+  });
 });
+
+async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
