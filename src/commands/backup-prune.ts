@@ -2,6 +2,7 @@ import { protectedBackups, pruneBackups } from '../backup/index.js';
 import { currentUser } from '../core/host.js';
 import { acquireLock, describeHolder } from '../ledger/lock.js';
 import { readState } from '../ledger/state.js';
+import { stopOrphanSteps } from '../phases/session.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -20,7 +21,9 @@ export async function run(ctx: CommandContext, options: { keep: number; dryRun?:
         onTakeover: (prev) => out.warn(`took over a stale lock: ${describeHolder(prev)} is gone`),
       });
   try {
-    const protect = protectedBackups(await readState(ws));
+    const state = await readState(ws);
+    if (lock) await stopOrphanSteps(state, lock.info, out);
+    const protect = protectedBackups(state);
     const result = await pruneBackups(ws, { keep: options.keep, protect, dryRun });
     if (out.json) {
       out.data({ ok: true, dryRun, ...result });

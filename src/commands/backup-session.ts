@@ -5,6 +5,7 @@ import { acquireLock, describeHolder } from '../ledger/lock.js';
 import { newRunId } from '../ledger/run-id.js';
 import type { Run } from '../ledger/schema.js';
 import { Ledger } from '../ledger/state.js';
+import { stopOrphanSteps } from '../phases/session.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -30,6 +31,7 @@ export async function withBackupRun<T>(
   });
   try {
     const ledger = await Ledger.open(ctx.ws);
+    await stopOrphanSteps(ledger.snapshot, lock.info, ctx.out);
     const at = systemClock.now();
     const id = newRunId('backup', null, at);
     await ledger.update((state) => {

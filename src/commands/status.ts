@@ -3,8 +3,9 @@ import { formatAge } from '../core/clock.js';
 import { listFailures } from '../ledger/failure.js';
 import { failureViews, type HalfApplied, readHistory } from '../ledger/history.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
+import { appliedPhases, unsettledRuns } from '../ledger/run-state.js';
 import type { Run } from '../ledger/schema.js';
-import { lastRun, readState, unsettledRuns } from '../ledger/state.js';
+import { lastRun, readState } from '../ledger/state.js';
 import { phasesInPathOrder, standingOf } from '../phases/path.js';
 import { table } from '../ui/output.js';
 import { type CommandContext, planFor } from './context.js';
@@ -33,10 +34,14 @@ export async function run(ctx: CommandContext): Promise<number> {
   const last = lastRun(state);
   const now = new Date();
 
+  // A phase skipped by `--force` is before the current one on the path but was never applied.
+  const applied = appliedPhases(plan, state);
   const phases = phasesInPathOrder(plan).map((p) => ({
     id: p.id,
     title: p.title,
-    standing: halfApplied.has(p.id) ? ('half-applied' as const) : standingOf(plan, p, state.current),
+    standing: halfApplied.has(p.id)
+      ? ('half-applied' as const)
+      : ((s) => (s === 'applied' && !applied.has(p.id) ? 'pending' : s))(standingOf(plan, p, state.current)),
     gnrdaemon: p.gnrdaemon ?? null,
     pages: p.pages ?? null,
   }));

@@ -1,7 +1,7 @@
 import type { FailureRecord } from './failure.js';
-import { inputsOf, type RunInputs } from './redact.js';
+import { unsettledRuns } from './run-state.js';
 import type { NotificationRecord, Run, State } from './schema.js';
-import { unsettledRuns } from './state.js';
+import { type ShownInputs, shownInputsOf } from './shown-inputs.js';
 
 /**
  * The one reading of the ledger's history that `history`, `failures` and `status` share: what
@@ -37,7 +37,7 @@ export interface HistoryEntry {
   user: string;
   host: string;
   /** What the run was given, secrets redacted. */
-  inputs: RunInputs;
+  inputs: ShownInputs;
   links: { logs: string | null; failure: string | null; runbook: string | null };
   /** The interrupted or failed run this one resumes. */
   resumes: string | null;
@@ -118,7 +118,7 @@ function toEntry(run: Run, runs: Run[], byId: Map<string, Run>): HistoryEntry {
     durationMs: ended === undefined ? null : Math.max(0, ended - new Date(run.startedAt).getTime()),
     user: run.user,
     host: run.host,
-    inputs: inputsOf(run.command),
+    inputs: shownInputsOf(run),
     links: {
       logs: run.steps.some((s) => s.log) ? `migration/logs/${run.id}/` : null,
       failure,

@@ -1,4 +1,5 @@
 import { InputError, PlanError, type PlanIssue } from '../core/errors.js';
+import { addSecrets, minSecretLength } from '../core/redact.js';
 import { interpolate, resolveVars, UnknownVarError, VarCycleError, type VarValue } from './interpolate.js';
 import { type DocPath, formatDocPath, type PlanSource } from './load.js';
 import { resolveNotify } from './notify.js';
@@ -52,6 +53,13 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
     }
     rawVars = { ...rawVars, ...(env.vars ?? {}) };
     gateInput = mergeGate(gateInput, env.gate ?? {});
+  }
+  const unknown = Object.keys(options.vars ?? {}).filter((n) => !knownVarNames(input).has(n));
+  if (unknown.length > 0) {
+    const known = [...knownVarNames(input)].sort();
+    throw new InputError(
+      `--var ${unknown.join(', ')}: not a var of ${source.file} (known: ${known.join(', ') || 'none'})`,
+    );
   }
   rawVars = { ...rawVars, ...(options.vars ?? {}) };
 
@@ -121,6 +129,14 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
   const gate: Gate = { triggers: gateInput.triggers ?? {}, compare: gateInput.compare ?? {} };
   const notify = input.notify ? resolveNotify(input.notify, { vars, issue, toMs }) : undefined;
 
+  const secrets = input.secrets ?? [];
+  secrets.forEach((name, i) => {
+    if (!(name in rawVars)) issue(['secrets', i], `secret "${name}" is not a var of the plan`);
+    else if ((vars[name] ?? '').length > 0 && (vars[name] ?? '').length < minSecretLength)
+      warnings.push(`secret var ${name} is shorter than ${minSecretLength} characters: it cannot be masked`);
+  });
+  addSecrets(secrets.map((n) => vars[n] ?? '').filter((v) => v !== ''));
+
   if (issues.length > 0) throw new PlanError(issues);
   return {
     file: source.file,
@@ -130,6 +146,8 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
     ...(input.description ? { description: input.description } : {}),
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
     vars,
+    secrets,
+    overrides: { ...(options.vars ?? {}) },
     systems,
     path: input.path,
     phases,
@@ -402,4 +420,16 @@ export function toMs(d: number | string): number {
 
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/**
+ * The var names `--var` may set: declared under `vars:` or an environment's `vars:`, or used
+ * as `${name}` somewhere in the plan. Anything else is a typo that would silently do nothing.
+ */
+export function knownVarNames(input: PlanInput): Set<string> {
+  const names = new Set(Object.keys(input.vars ?? {}));
+  for (const env of Object.values(input.environments ?? {}))
+    for (const n of Object.keys(env.vars ?? {})) names.add(n);
+  for (const m of JSON.stringify(input).matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1]!);
+  return names;
 }

@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, runCli } from '../helpers/cli.js';
 import { managedFixtures, type PhaseFixture, readState } from '../helpers/phase-fixture.js';
 
 const fixture = managedFixtures();
-const cli = (f: PhaseFixture, args: string[]) => runCli([...args, ...f.vars], { cwd: f.ws });
+/** Without a terminal, `phase` and `rollback` need --yes (issue 12 §5). */
+const withYes = (args: string[]) =>
+  (args[0] === 'phase' || args[0] === 'rollback') && !args.includes('--dry-run') ? [...args, '--yes'] : args;
+const cli = (f: PhaseFixture, args: string[]) => runCli([...withYes(args), ...f.vars], { cwd: f.ws });
 
 interface HistoryRun {
   id: string;
@@ -23,6 +26,11 @@ interface HistoryRun {
 describe('history, failures and status read the ledger the same way', () => {
   it('every run is in history; a manual rollback is not a failure; backups by hand are recorded', async () => {
     const f = await fixture();
+    const planFile = join(f.ws, 'migration', 'plan.yaml');
+    writeFileSync(
+      planFile,
+      readFileSync(planFile, 'utf8').replace('  slow: "0"\n', '  slow: "0"\n  db_password: ""\n'),
+    );
     // 1 phase that fails and is rolled back automatically (a secret var on its command line)
     const failed = await cli(f, ['phase', '0', '--var', 'fail_step=1', '--var', 'db_password=hunter2']);
     expect(failed.code, failed.stderr).toBe(1);
@@ -105,7 +113,8 @@ describe('history, failures and status read the ledger the same way', () => {
     const run = readState(f.ws).runs.at(-1) as { failure: string };
     const before = JSON.parse(readFileSync(join(f.ws, run.failure), 'utf8'));
     expect(before.rollback.outcome).toBe('not-attempted');
-    expect((await cli(f, ['rollback'])).code).toBe(0);
+    // the rollback is given the inputs the run had (issue 12: other inputs are refused)
+    expect((await cli(f, ['rollback', '--var', 'fail_step=1'])).code).toBe(0);
     const after = JSON.parse(readFileSync(join(f.ws, run.failure), 'utf8'));
     expect(after.rollback).toMatchObject({ attempted: true, outcome: 'succeeded' });
     const list = json(await cli(f, ['failures', '--json'])) as { failures: { rollback: string }[] };
@@ -117,7 +126,7 @@ describe('history, failures and status read the ledger the same way', () => {
   it('a resumed run that fails and is rolled back settles the interrupted run too; its record says so', async () => {
     const f = await fixture();
     let child: { kill(sig: string): void } | undefined;
-    const running = runCli(['phase', '0', ...f.vars, '--var', 'slow=30'], {
+    const running = runCli(['phase', '0', '--yes', ...f.vars, '--var', 'slow=30'], {
       cwd: f.ws,
       onSpawn: (c) => {
         child = c;
@@ -138,7 +147,8 @@ describe('history, failures and status read the ledger the same way', () => {
     expect(status.stderr + status.stdout).toMatch(/◐ +0 .*half-applied \(interrupted\)/);
     expect(status.stderr + status.stdout).toMatch(/was interrupted at step maybe_slow \(3 of 5 steps done\)/);
 
-    const resumed = await cli(f, ['phase', '0', '--resume', '--var', 'fail_step=1']);
+    // other inputs than the interrupted run's (fail_step, slow) need --force
+    const resumed = await cli(f, ['phase', '0', '--resume', '--force', '--var', 'fail_step=1']);
     expect(resumed.code, resumed.stderr).toBe(1);
     const record = JSON.parse(readFileSync(join(f.ws, interrupted.failure), 'utf8'));
     expect(record.kind).toBe('interrupted');

@@ -6,7 +6,10 @@ import { json, runCli } from '../helpers/cli.js';
 import { managedFixtures, type PhaseFixture, readState } from '../helpers/phase-fixture.js';
 
 const fixture = managedFixtures();
-const cli = (f: PhaseFixture, args: string[]) => runCli([...args, ...f.vars], { cwd: f.ws });
+/** Without a terminal, `phase` and `rollback` need --yes (issue 12 §5). */
+const withYes = (args: string[]) =>
+  (args[0] === 'phase' || args[0] === 'rollback') && !args.includes('--dry-run') ? [...args, '--yes'] : args;
+const cli = (f: PhaseFixture, args: string[]) => runCli([...withYes(args), ...f.vars], { cwd: f.ws });
 
 interface Received {
   path: string;
@@ -105,7 +108,9 @@ describe('notify: a run end is told to a webhook', () => {
     ]);
 
     // the backup of a system that does not exist fails the phase before anything changed
-    const failed = await runCli(['phase', '3', ...f.vars, '--var', 'host=/nonexistent/host'], { cwd: f.ws });
+    const failed = await runCli(['phase', '3', '--yes', ...f.vars, '--var', 'host=/nonexistent/host'], {
+      cwd: f.ws,
+    });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(
       /warning: notification to webhook http:\/\/127\.0\.0\.1:\d+\/… not delivered \(HTTP 500\)/,

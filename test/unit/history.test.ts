@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FailureRecord } from '../../src/ledger/failure.js';
 import { failureViews, readHistory } from '../../src/ledger/history.js';
-import { inputsOf, redactCommandLine } from '../../src/ledger/redact.js';
 import { type Run, type State, stateSchema } from '../../src/ledger/schema.js';
+import { inputsOf, redactCommandLine } from '../../src/ledger/shown-inputs.js';
 
 let clock = Date.UTC(2026, 10, 22, 10, 0, 0);
 function run(fields: Partial<Run> & Pick<Run, 'id' | 'kind' | 'phase'>): Run {

@@ -1,3 +1,5 @@
+import type { Run } from './schema.js';
+
 /**
  * What of a run's inputs may be shown: `history`, `failures` and notifications print command
  * lines that may carry a password (`--var db_password=…`) or a token in a URL. Ledgers written
@@ -46,7 +48,7 @@ export function redactCommandLine(command: string): string {
 }
 
 /** The inputs a recorded command line names: vars (redacted), environment, plan file, acks. */
-export interface RunInputs {
+export interface ShownInputs {
   command: string;
   vars: Record<string, string>;
   env?: string;
@@ -55,8 +57,8 @@ export interface RunInputs {
   flags: string[];
 }
 
-export function inputsOf(command: string | undefined): RunInputs {
-  const inputs: RunInputs = { command: redactCommandLine(command ?? ''), vars: {}, acks: [], flags: [] };
+export function inputsOf(command: string | undefined): ShownInputs {
+  const inputs: ShownInputs = { command: redactCommandLine(command ?? ''), vars: {}, acks: [], flags: [] };
   const tokens = (command ?? '').split(' ').filter(Boolean);
   const optionValue = (i: number, t: string, name: string): [string | undefined, number] =>
     t === name ? [tokens[i + 1], i + 1] : [t.slice(name.length + 1), i];
@@ -83,4 +85,22 @@ export function inputsOf(command: string | undefined): RunInputs {
     }
   }
   return inputs;
+}
+
+/**
+ * A run's inputs as `history` shows them: those the ledger recorded (`inputs`, with secret vars
+ * already `***`) when it has them, else what its command line names (older ledgers).
+ */
+export function shownInputsOf(run: Pick<Run, 'command' | 'inputs'>): ShownInputs {
+  const fromCommand = inputsOf(run.command);
+  const recorded = run.inputs;
+  if (!recorded) return fromCommand;
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(recorded.overrides))
+    vars[k] = isSecretName(k) ? redacted : redactUrlUserinfo(v);
+  return {
+    ...fromCommand,
+    vars,
+    ...(recorded.environment !== undefined ? { env: recorded.environment } : {}),
+  };
 }
