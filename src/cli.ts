@@ -303,6 +303,20 @@ function registerMore(
     .action(action(() => import('./commands/failures-show.js'), { result: true }));
 
   program
+    .command('history')
+    .description(
+      'every run: phase, resume, rollback, backup, restore — outcome, duration, user@host, inputs, logs, failure record, runbook',
+    )
+    .option('--limit <n>', 'the newest N runs', positiveInt('--limit'), 20)
+    .option('--all', 'every run in the ledger')
+    .option('--phase <id>', 'only the runs of this phase')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate history\n  $ gnr-migrate history --phase 4 --all\n  $ gnr-migrate history --json | jq \'.runs[] | select(.status != "succeeded")\'',
+    )
+    .action(action(() => import('./commands/history.js')));
+
+  program
     .command('unlock')
     .description('remove a stale lock (its holder is gone); --force removes any lock')
     .option('--force', 'remove the lock even if its holder looks alive or is on another host')

@@ -9,8 +9,9 @@ import { readLock } from '../ledger/lock.js';
 import { type LiveHolder, liveHolderOf } from '../ledger/run-state.js';
 import type { State } from '../ledger/schema.js';
 import { readState } from '../ledger/state.js';
+import { createRunEndNotifier } from '../notify/run-events.js';
 import { type BackupStore, diskBackupStore, noRunEvents, type RunEvents } from '../phases/definitions.js';
-import { recordFailure, recordRollbackOutcome } from '../phases/failure.js';
+import { recordFailure, recordRollbackOutcome, recordSettledBy } from '../phases/failure.js';
 import { diffInputs, inputArgs } from '../phases/inputs.js';
 import { createStageReporter } from '../phases/reporter.js';
 import { ledgerPosition } from '../phases/run-plan.js';
@@ -147,6 +148,7 @@ export async function executeRollback(
   const session = await RunSession.open(ws, redact(ctx.commandLine), systemClock, out);
   const reporter = createStageReporter(out);
   const done: { phase: number; runId: string; failure: string }[] = [];
+  const warnings: string[] = [];
   try {
     const { plan, items, runPlan } = await planRollbackRun(
       ctx,
@@ -171,6 +173,7 @@ export async function executeRollback(
         ),
       );
       const backups = await backupsOf(deps.backups, ctx, item);
+      const notifier = createRunEndNotifier({ plan, ws, processEnv: ctx.processEnv }, deps.events);
       const result = await rollbackRun(
         {
           session,
@@ -181,7 +184,7 @@ export async function executeRollback(
           reporter,
           concurrency: 4,
           backups: deps.backups,
-          events: deps.events,
+          events: notifier.events,
           snapshot: options.snapshot !== false,
         },
         { phase: item.phase, source: item.source, target: item.target, reason },
@@ -209,8 +212,13 @@ export async function executeRollback(
         inputArgs: inputArgs(item.source.inputs),
       });
       const failureRel = relative(ws.root, join(ws.failuresDir, `${record.id}.json`));
+      await recordSettledBy(session, item.source, result.outcome);
+      // The run's record is final: tell whoever the plan's `notify:` names (never fails the run).
+      await notifier.flush(result.runId, failureRel);
+      warnings.push(...notifier.warnings());
       if (!result.ok) {
         await reporter.close();
+        for (const w of warnings) out.warn(w);
         throw new NeedsPersonError(
           `the rollback of phase ${item.phase.id} failed — a person must look:\n${result.problem}\n` +
             `  runbook: ${relative(ws.root, runbookPath(ws, item.phase.id))}\n  failure record: ${failureRel}`,
@@ -219,6 +227,7 @@ export async function executeRollback(
       done.push({ phase: item.phase.id, runId: result.runId, failure: failureRel });
     }
     await reporter.close();
+    for (const w of warnings) out.warn(w);
     const current = session.state.current;
     if (out.json) out.data({ ok: true, current, rolledBack: done });
     else

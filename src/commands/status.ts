@@ -1,5 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { formatAge } from '../core/clock.js';
+import { listFailures } from '../ledger/failure.js';
+import { failureViews, type HalfApplied, readHistory } from '../ledger/history.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
 import { appliedPhases, unsettledRuns } from '../ledger/run-state.js';
 import type { Run } from '../ledger/schema.js';
@@ -15,6 +17,7 @@ const marks = {
   pending: '○',
   deferred: '⊘',
   'off-path': '·',
+  'half-applied': '◐',
 } as const;
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -23,14 +26,11 @@ export async function run(ctx: CommandContext): Promise<number> {
   const state = await readState(ws);
   const lock = await readLock(ws);
   const lockState = lock ? holderState(lock.info) : undefined;
-  const [backups, failures] = await Promise.all([
-    countBackups(ws.backupsDir),
-    countFiles(ws.failuresDir, '.json'),
-  ]);
-  const interrupted = unsettledRuns(
-    state,
-    lockState === 'alive' || lockState === 'other-host' ? lock?.info : undefined,
-  );
+  const liveHolder = lockState === 'alive' || lockState === 'other-host' ? lock?.info : undefined;
+  const history = readHistory(state, liveHolder);
+  const [backups, failures] = await Promise.all([countBackups(ws.backupsDir), countFailures(ctx, history)]);
+  const interrupted = unsettledRuns(state, liveHolder);
+  const halfApplied = new Map(history.halfApplied.map((h) => [h.phase, h]));
   const last = lastRun(state);
   const now = new Date();
 
@@ -39,13 +39,13 @@ export async function run(ctx: CommandContext): Promise<number> {
   const phases = phasesInPathOrder(plan).map((p) => ({
     id: p.id,
     title: p.title,
-    standing: ((s) => (s === 'applied' && !applied.has(p.id) ? 'pending' : s))(
-      standingOf(plan, p, state.current),
-    ),
+    standing: halfApplied.has(p.id)
+      ? ('half-applied' as const)
+      : ((s) => (s === 'applied' && !applied.has(p.id) ? 'pending' : s))(standingOf(plan, p, state.current)),
     gnrdaemon: p.gnrdaemon ?? null,
     pages: p.pages ?? null,
   }));
-  const next = phases.find((p) => p.standing === 'next');
+  const next = phases.find((p) => p.standing === 'next') ?? phases.find((p) => p.standing === 'half-applied');
 
   if (out.json) {
     out.data({
@@ -65,6 +65,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         phase: r.phase,
         startedAt: r.startedAt,
       })),
+      halfApplied: history.halfApplied,
       backups,
       failures,
     });
@@ -87,13 +88,18 @@ export async function run(ctx: CommandContext): Promise<number> {
               ? c.bold(c.green(mark))
               : p.standing === 'deferred'
                 ? c.dim(mark)
-                : mark;
+                : p.standing === 'half-applied'
+                  ? c.yellow(mark)
+                  : mark;
+        const half = halfApplied.get(p.id);
         const label =
           p.standing === 'current'
             ? c.bold('current')
             : p.standing === 'deferred'
               ? c.dim('deferred')
-              : p.standing;
+              : half
+                ? c.yellow(halfLabel(half))
+                : p.standing;
         return [
           colored,
           String(p.id),
@@ -133,13 +139,22 @@ export async function run(ctx: CommandContext): Promise<number> {
     out.say(
       `Lock: held by ${describeHolder(lock.info, now)}${lockState === 'dead' ? c.yellow(' — holder is gone (stale); the next command takes it over') : ''}`,
     );
-  for (const r of interrupted) {
+  for (const h of history.halfApplied) {
+    const total = plan.phases.find((p) => p.id === h.phase)?.steps.length;
+    const where = h.stoppedAt ? ` at step ${h.stoppedAt}` : '';
+    const done = total === undefined ? '' : ` (${h.stepsDone.length} of ${total} steps done)`;
     out.say(
       c.yellow(
-        `Interrupted run: ${r.id} (${r.kind} ${r.phase ?? ''}, started ${r.startedAt}). Settle it with \`gnr-migrate rollback\`` +
-          (r.kind === 'phase' ? ` or \`gnr-migrate phase ${r.phase} --resume\`.` : '.'),
+        h.state === 'rollback-failed'
+          ? `Phase ${h.phase} is half-applied: its rollback failed (run ${h.runId}); a person must look. Follow the runbook ${h.runbook}, then run \`gnr-migrate rollback\`.`
+          : `Phase ${h.phase} is half-applied: run ${h.runId} ${h.state === 'interrupted' ? `was interrupted${where}` : `failed${where} and was not rolled back`}${done}. ` +
+              `Run \`gnr-migrate rollback\` to undo it, or \`gnr-migrate phase ${h.phase} --resume\` to finish it.`,
       ),
     );
+  }
+  // Unsettled runs outside any phase (none today) are still named.
+  for (const r of interrupted.filter((r) => r.phase === null)) {
+    out.say(c.yellow(`Interrupted run: ${r.id} (${r.kind}, started ${r.startedAt}).`));
   }
   out.say(`Backups: ${backups} · Failures: ${failures}`);
   return 0;
@@ -151,12 +166,18 @@ function colorStatus(status: Run['status'], c: CommandContext['out']['c']): stri
   return c.red(status);
 }
 
-async function countFiles(dir: string, suffix: string): Promise<number> {
-  try {
-    return (await readdir(dir)).filter((n) => n.endsWith(suffix)).length;
-  } catch {
-    return 0;
-  }
+function halfLabel(h: HalfApplied): string {
+  return h.state === 'rollback-failed'
+    ? 'half-applied (rollback failed)'
+    : h.state === 'interrupted'
+      ? 'half-applied (interrupted)'
+      : 'half-applied (failed)';
+}
+
+/** Failures as `failures` lists them: a manual rollback that succeeded is not one. */
+async function countFailures(ctx: CommandContext, history: ReturnType<typeof readHistory>): Promise<number> {
+  const { records } = await listFailures(ctx.ws);
+  return failureViews(records, history).filter((v) => v.isFailure).length;
 }
 
 /** Complete backups only: `<system>_<stamp>` folders (temporaries start with a dot). */

@@ -31,6 +31,20 @@ export const ackRecordSchema = z.object({
   via: z.enum(['tty', 'flag']),
 });
 
+/** A notification sent at the end of a run (`notify:` in the plan); not delivered is a warning. */
+export const notificationRecordSchema = z.object({
+  /** The target as it may be shown: a webhook's origin only (its path often holds a token), or a program. */
+  target: z.string(),
+  /** The events of the run it was sent for (failure, rollback, needs_person, success). */
+  events: z.array(z.string()),
+  delivered: z.boolean(),
+  at: z.string(),
+  durationMs: z.number().optional(),
+  /** HTTP status or exit code. */
+  status: z.number().nullable().optional(),
+  error: z.string().optional(),
+});
+
 /**
  * What a run was given (issue 12 §3): the plan file and its hash, `--env`, the `--var`
  * overrides and the vars they resolved to, the tool version and the override flags. Rollback,
@@ -77,6 +91,8 @@ export const runSchema = z.object({
   resumes: z.string().optional(),
   /** For a run later settled by a rollback or resume. */
   settledBy: z.string().optional(),
+  /** Notifications sent for this run (absent in ledgers written before `notify:` existed). */
+  notifications: z.array(notificationRecordSchema).optional(),
   /** Added in 0.x without a version change: older ledgers have no inputs and still read. */
   inputs: runInputsSchema.optional(),
   /** A phase run: whether its checklist passed and every backup was made and verified. */
@@ -96,6 +112,7 @@ export type RunStatus = z.infer<typeof runStatus>;
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 export type AckRecord = z.infer<typeof ackRecordSchema>;
 export type Run = z.infer<typeof runSchema>;
+export type NotificationRecord = z.infer<typeof notificationRecordSchema>;
 export type RunInputs = z.infer<typeof runInputsSchema>;
 export type State = z.infer<typeof stateSchema>;
 

@@ -13,16 +13,11 @@ import { toolVersion } from '../core/version.js';
 import { readLock } from '../ledger/lock.js';
 import { liveHolderOf, resumableRun } from '../ledger/run-state.js';
 import { readState } from '../ledger/state.js';
+import { createRunEndNotifier } from '../notify/run-events.js';
 import type { Plan } from '../plan/types.js';
 import type { Output } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
-import {
-  type BackupStore,
-  diskBackupStore,
-  noRunEvents,
-  type Prompt,
-  type RunEvents,
-} from './definitions.js';
+import { type BackupStore, diskBackupStore, type Prompt, type RunEvents } from './definitions.js';
 import { phaseOrThrow } from './order.js';
 import { createStageReporter, type StageReporter } from './reporter.js';
 import { type PhaseRunPlan, planPhaseRun } from './run-plan.js';
@@ -79,6 +74,7 @@ export async function applyPhaseCommand(
   checkAcks(plan, id, options.ack ?? []);
   ctx.handleSignals();
   const reporter = createStageReporter(ctx.out);
+  const notifier = createRunEndNotifier({ plan, ws: ctx.ws, processEnv: ctx.processEnv });
   try {
     const result = await applyPhase(
       {
@@ -92,7 +88,7 @@ export async function applyPhaseCommand(
         processEnv: ctx.processEnv,
         signal: ctx.signal,
         commandLine: redact(ctx.commandLine),
-        events: noRunEvents,
+        events: notifier.events,
         toolVersion: toolVersion(),
         ...(saved?.expect ? { expect: saved.expect } : {}),
       },
@@ -102,10 +98,12 @@ export async function applyPhaseCommand(
       () => requireYesWithoutTerminal(ctx, options.yes, `phase ${id} changes the systems`),
     );
     await reporter.close();
-    report(ctx.out, result);
+    report(ctx.out, { ...result, ...(notifier.sent().length ? { notifications: notifier.sent() } : {}) });
     return result.exitCode;
   } finally {
     await reporter.close();
+    // Also after an interrupt (the run's end was told before the error left the runner).
+    for (const w of notifier.warnings()) ctx.out.warn(w);
   }
 }
 

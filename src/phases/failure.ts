@@ -9,9 +9,11 @@ import {
   type FailureRecord,
   failurePath,
   type RollbackOutcome,
+  readFailure,
   updateFailure,
   writeFailure,
 } from '../ledger/failure.js';
+import type { Run } from '../ledger/schema.js';
 import type { Command, Phase, Plan } from '../plan/types.js';
 import type { RunSession } from './session.js';
 
@@ -117,4 +119,45 @@ export async function recordRollbackOutcome(
 function lastLines(text: string, n: number): string {
   const lines = text.split('\n');
   return lines.slice(-n).join('\n');
+}
+
+/**
+ * A rollback settles earlier runs: the one it undid and, for a resumed run, the run that one
+ * resumed. Their failure records were written `not-attempted` (an interrupt, or a failure under
+ * `--no-auto-rollback`); they now say how the rollback went. A successful rollback also settles
+ * the resumed run in the ledger, so it is not left asking for a second rollback.
+ */
+export async function recordSettledBy(
+  session: RunSession,
+  source: Run,
+  outcome: RollbackOutcome,
+): Promise<void> {
+  const chain: Run[] = [];
+  for (
+    let r: Run | undefined = source;
+    r && !chain.includes(r);
+    r = r.resumes ? session.ledger.run(r.resumes) : undefined
+  )
+    chain.push(r);
+  for (const run of chain) {
+    if (!run.failure) continue;
+    const id = run.failure
+      .split('/')
+      .pop()!
+      .replace(/\.json$/, '');
+    const record = await readFailure(session.ws, id).catch(() => undefined);
+    if (record?.rollback.outcome !== 'not-attempted') continue;
+    await updateFailure(session.ws, { ...record, rollback: outcome });
+  }
+  if (outcome.outcome === 'succeeded' && outcome.runId) {
+    const by = outcome.runId;
+    const earlier = chain.slice(1).filter((r) => !r.settledBy);
+    if (earlier.length > 0)
+      await session.ledger.update((state) => {
+        for (const e of earlier) {
+          const r = state.runs.find((x) => x.id === e.id);
+          if (r) r.settledBy = by;
+        }
+      });
+  }
 }

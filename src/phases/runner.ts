@@ -12,7 +12,7 @@ import { rollbackRun } from '../rollback/execute.js';
 import { type RunbookInput, runbookPath, writeRunbook } from '../rollback/runbook.js';
 import { type Output, plural } from '../ui/output.js';
 import type { BackupStore, Prompt, RunEvents } from './definitions.js';
-import { type FailedStep, recordFailure, recordRollbackOutcome } from './failure.js';
+import { type FailedStep, recordFailure, recordRollbackOutcome, recordSettledBy } from './failure.js';
 import { inputArgs } from './inputs.js';
 import type { StageReporter } from './reporter.js';
 import type { PhaseRunPlan } from './run-plan.js';
@@ -141,6 +141,7 @@ async function endEvent(rc: RunContext, result: ApplyResult, rollbackOutcome?: R
       exitCode: result.exitCode,
       ...(result.failure ? { failureRecord: result.failure } : {}),
       ...(rollbackOutcome ? { rollbackOutcome } : {}),
+      annotate: (mutate) => rc.session.updateRun(run.id, mutate),
     });
   } catch (err) {
     rc.deps.out.warn(`run-end hook failed: ${(err as Error).message}`);
@@ -310,6 +311,7 @@ async function failChanged(
     { phase, source: session.ledger.run(rc.run.id)!, target, reason: `auto-rollback: ${reason}` },
   );
   await recordRollbackOutcome(session, record, rb.outcome);
+  await recordSettledBy(session, session.ledger.run(rc.run.id)!, rb.outcome);
   await rewriteRunbook(rc, rb.ok ? 'rolled back' : 'failed');
   const result = outcome(rc, {
     exitCode: rb.ok ? 1 : 3,

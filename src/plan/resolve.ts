@@ -2,6 +2,7 @@ import { InputError, PlanError, type PlanIssue } from '../core/errors.js';
 import { addSecrets, minSecretLength } from '../core/redact.js';
 import { interpolate, resolveVarsReporting, UnknownVarError, type VarValue } from './interpolate.js';
 import { type DocPath, formatDocPath, type PlanSource } from './load.js';
+import { resolveNotify } from './notify.js';
 import type { CheckInput, GateInput, PhaseInput, PlanInput, StepInput, UndoInput } from './schema.js';
 import {
   type Check,
@@ -125,6 +126,7 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
   }
 
   const gate: Gate = { triggers: gateInput.triggers ?? {}, compare: gateInput.compare ?? {} };
+  const notify = input.notify ? resolveNotify(input.notify, { vars, issue, toMs }) : undefined;
 
   const secrets = input.secrets ?? [];
   secrets.forEach((name, i) => {
@@ -149,6 +151,7 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
     path: input.path,
     phases,
     gate,
+    ...(notify ? { notify } : {}),
     warnings,
   };
 }

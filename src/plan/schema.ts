@@ -194,6 +194,53 @@ export const environmentSchema = z.strictObject({
   gate: gateSchema.optional(),
 });
 
+/** When a notification is sent: the events of a run's end (default: the first three). */
+export const notifyOnSchema = z
+  .enum(['failure', 'rollback', 'needs_person', 'success'])
+  .describe(
+    'failure: a phase failed (checklist, backup, step, verify, interrupt); rollback: it was rolled back automatically; needs_person: a rollback failed (exit 3); success: a phase or rollback succeeded',
+  );
+const notifyCommon = {
+  on: z
+    .array(notifyOnSchema)
+    .min(1)
+    .optional()
+    .describe('the events that send this notification (default: [failure, rollback, needs_person])'),
+  timeout: durationSchema
+    .optional()
+    .describe('how long delivery may take before it is given up as a warning (default: 10s)'),
+};
+export const webhookNotifySchema = z
+  .strictObject({
+    webhook: z
+      .string()
+      .min(1)
+      .describe(
+        'an http(s) URL that gets a JSON POST; a Slack or Mattermost incoming webhook works as is. Secrets belong in ${env:NAME}',
+      ),
+    headers: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('extra HTTP headers, e.g. Authorization: "Bearer ${env:NOTIFY_TOKEN}"'),
+    body: z
+      .union([z.string(), z.record(z.string(), z.unknown())])
+      .optional()
+      .describe(
+        'the body instead of the default JSON ({text, project, phase, run_id, outcome, failure_record, rollback, host, …}): a mapping is sent as JSON, a string as is; ${field} takes a field of the event or a plan var',
+      ),
+    ...notifyCommon,
+  })
+  .describe('a webhook notified at the end of a run');
+export const runNotifySchema = z
+  .strictObject({
+    run: argv.describe(
+      'a program and its arguments (never a shell); ${field} takes a field of the event; the whole event is in $GNR_MIGRATE_EVENT_JSON (JSON)',
+    ),
+    ...notifyCommon,
+  })
+  .describe('a program run at the end of a run');
+export const notifySchema = z.union([webhookNotifySchema, runNotifySchema]);
+
 export const planSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.literal(1),
@@ -209,6 +256,12 @@ export const planSchema = z.strictObject({
   path: z.array(phaseId).min(1),
   phases: z.array(phaseSchema).min(1),
   gate: gateSchema.optional(),
+  notify: z
+    .array(notifySchema)
+    .optional()
+    .describe(
+      'who is told when a run fails, is rolled back, needs a person, or (if asked) succeeds; a notification that cannot be delivered is a warning, never a failure',
+    ),
 });
 
 export type PlanInput = z.infer<typeof planSchema>;
@@ -220,3 +273,5 @@ export type SystemInput = z.infer<typeof systemSchema>;
 export type GateInput = z.infer<typeof gateSchema>;
 export type Triggers = z.infer<typeof triggersSchema>;
 export type Compare = z.infer<typeof compareSchema>;
+export type NotifyInput = z.infer<typeof notifySchema>;
+export type NotifyOn = z.infer<typeof notifyOnSchema>;

@@ -1,4 +1,4 @@
-import type { Compare, Triggers } from './schema.js';
+import type { Compare, NotifyOn, Triggers } from './schema.js';
 
 /**
  * The resolved plan: vars interpolated, durations in milliseconds, defaults filled in, kinds
@@ -95,6 +95,15 @@ export interface Gate {
   compare: Compare;
 }
 
+/**
+ * A notification target (`notify:`). Its strings keep their `${field}` templates: they are
+ * filled at the end of a run with the event's fields and the plan's vars (see src/notify/).
+ */
+export type NotifyTarget = (
+  | { kind: 'webhook'; url: string; headers: Record<string, string>; body?: string | Record<string, unknown> }
+  | { kind: 'run'; argv: string[] }
+) & { on: NotifyOn[]; timeoutMs: number; docPath: string };
+
 export interface Plan {
   /** The file it came from (the embedded default plan's path when none is in the workspace). */
   file: string;
@@ -112,6 +121,8 @@ export interface Plan {
   path: number[];
   phases: Phase[];
   gate: Gate;
+  /** `notify:` (absent: nobody is notified). */
+  notify?: NotifyTarget[];
   warnings: string[];
 }
 

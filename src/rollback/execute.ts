@@ -69,6 +69,7 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
         outcome: result.outcome.outcome,
         exitCode: result.ok ? 0 : 3,
         rollbackOutcome: result.outcome,
+        annotate: (mutate) => deps.session.updateRun(run.id, mutate),
       });
     } catch (err) {
       deps.reporter.note(`run-end hook failed: ${(err as Error).message}`);

@@ -261,7 +261,9 @@ describe('phase <id>: apply', () => {
     expect(record.kind).toBe('interrupted');
     expect(record.rollback.outcome).toBe('not-attempted');
     const status = await cli(f, ['status']);
-    expect(status.stdout).toMatch(/Interrupted run: .*gnr-migrate rollback.*phase 0 --resume/);
+    expect(status.stdout).toMatch(
+      /Phase 0 is half-applied: .*interrupted.*gnr-migrate rollback.*phase 0 --resume/,
+    );
     // the sleeping step's process tree is gone
     const sleeps = readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
