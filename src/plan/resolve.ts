@@ -132,6 +132,7 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
     path: input.path,
     phases,
     gate,
+    ...(input.fleet ? { fleet: input.fleet } : {}),
     warnings,
   };
 }

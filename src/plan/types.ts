@@ -1,4 +1,4 @@
-import type { Compare, Triggers } from './schema.js';
+import type { Compare, FleetInput, Triggers } from './schema.js';
 
 /**
  * The resolved plan: vars interpolated, durations in milliseconds, defaults filled in, kinds
@@ -108,6 +108,8 @@ export interface Plan {
   path: number[];
   phases: Phase[];
   gate: Gate;
+  /** The `fleet:` section as written (read by `gnr-migrate fleet`). */
+  fleet?: FleetInput;
   warnings: string[];
 }
 
