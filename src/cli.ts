@@ -67,8 +67,9 @@ Examples:
 ${exitCodesHelp}`,
     );
 
+  // `result`: the command's human output is its result and goes to stdout (see ui/output.ts).
   const action =
-    (load: () => Promise<{ run: Action }>) =>
+    (load: () => Promise<{ run: Action }>, how: { result?: boolean } = {}) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
       const global = command.optsWithGlobals() as GlobalOptions;
@@ -76,7 +77,7 @@ ${exitCodesHelp}`,
       const ctx: CommandContext = {
         global,
         ws,
-        out: createOutput(streams, cliEnv.env, Boolean(global.json)),
+        out: createOutput(streams, cliEnv.env, Boolean(global.json), how),
         processEnv: cliEnv.env,
         signal: cliEnv.signal,
         interruptedBy: cliEnv.interruptedBy,
@@ -94,16 +95,17 @@ ${exitCodesHelp}`,
     .command('status')
     .description('the path as a timeline, the current phase, the last run, the lock, backups and failures')
     .addHelpText('after', '\nExamples:\n  $ gnr-migrate status\n  $ gnr-migrate status --json | jq .current')
-    .action(action(() => import('./commands/status.js')));
+    .action(action(() => import('./commands/status.js'), { result: true }));
 
   const plan = program
     .command('plan')
     .description('show the resolved plan (vars interpolated); see also: plan validate, plan schema')
+    .option('--verbose', 'show multi-line commands and vars whole (default: their first line)')
     .addHelpText(
       'after',
       '\nExamples:\n  $ gnr-migrate plan\n  $ gnr-migrate plan --env staging --var daemon_port=40405\n  $ gnr-migrate plan validate migration/plan.yaml\n  $ gnr-migrate plan schema > plan.schema.json',
     )
-    .action(action(() => import('./commands/plan-show.js')));
+    .action(action(() => import('./commands/plan-show.js'), { result: true }));
   plan
     .command('validate [file]')
     .description(
@@ -147,7 +149,10 @@ ${exitCodesHelp}`,
 /** The commands that act on the system: checks, phases, rollback, backups, failures, gate. */
 function registerMore(
   program: Command,
-  action: (load: () => Promise<{ run: Action }>) => (...args: unknown[]) => Promise<void>,
+  action: (
+    load: () => Promise<{ run: Action }>,
+    how?: { result?: boolean },
+  ) => (...args: unknown[]) => Promise<void>,
 ): void {
   const concurrency = () =>
     new Option('--concurrency <n>', 'checks run at once').default(4).argParser(positiveInt('--concurrency'));
@@ -209,7 +214,7 @@ function registerMore(
   backup
     .command('list')
     .description('the backups: system, id, phase, files, bytes, age')
-    .action(action(() => import('./commands/backup-list.js')));
+    .action(action(() => import('./commands/backup-list.js'), { result: true }));
   backup
     .command('create [systems...]')
     .description('back up systems of the plan now, outside any phase (default: every system)')
@@ -242,15 +247,15 @@ function registerMore(
       'after',
       '\nExamples:\n  $ gnr-migrate failures\n  $ gnr-migrate failures show genropy-site_phase-4_20261122_101500',
     )
-    .action(action(() => import('./commands/failures-list.js')));
+    .action(action(() => import('./commands/failures-list.js'), { result: true }));
   failures
     .command('list')
     .description('one line per failure record, newest last')
-    .action(action(() => import('./commands/failures-list.js')));
+    .action(action(() => import('./commands/failures-list.js'), { result: true }));
   failures
     .command('show <id>')
     .description('one failure record in full (id: the file name, with or without .json)')
-    .action(action(() => import('./commands/failures-show.js')));
+    .action(action(() => import('./commands/failures-show.js'), { result: true }));
 
   program
     .command('unlock')

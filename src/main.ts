@@ -1,4 +1,5 @@
 import { GnrMigrateError } from './core/errors.js';
+import { operatorErrorOf } from './core/os-errors.js';
 import type { Streams } from './ui/output.js';
 
 export interface MainIO extends Partial<Streams> {
@@ -34,6 +35,23 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const signalExit = new Promise<number>((resolve) => {
     onSignalExit = resolve;
   });
+  // A closed pipe (`plan schema | head -1`): the reader has what it wanted. A read-only
+  // command ends at once with exit 0, quietly; a command that changes the system (it handles
+  // signals) finishes its work, since stopping it halfway would be worse than an unread line.
+  const pipeClosed = new Promise<number>((resolve) => {
+    const onStreamError = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+        if (!commandHandlesSignals) resolve(0);
+        return;
+      }
+      // Any other write error on our own output: nothing sensible can be said anywhere.
+      resolve(internalErrorExitCode);
+    };
+    // Kept for the life of the process: a write after the pipe closed must not crash either.
+    for (const stream of [streams.stdout, streams.stderr]) {
+      stream.on('error', onStreamError);
+    }
+  });
   const signals = io.signals ?? process;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
     if (interruptedBy) {
@@ -63,10 +81,11 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
         commandHandlesSignals = true;
       },
     });
-    return await Promise.race([work, signalExit]);
+    return await Promise.race([work, signalExit, pipeClosed]);
   } catch (err) {
     return report(err, streams, env, argv.includes('--json'));
   } finally {
+    // The pipe guard stays (a late write must not crash), but as a no-op for this call.
     signals.off('SIGINT', onInt);
     signals.off('SIGTERM', onTerm);
   }
@@ -75,7 +94,10 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
 /** Exit code of a defect in the tool itself (EX_SOFTWARE), apart from DESIGN §5's codes. */
 export const internalErrorExitCode = 70;
 
-function report(err: unknown, streams: Streams, env: NodeJS.ProcessEnv, json: boolean): number {
+function report(thrown: unknown, streams: Streams, env: NodeJS.ProcessEnv, json: boolean): number {
+  // A fault of the machine (read-only disk, a file where a folder should be) is the operator's
+  // to fix, whatever code met it: exit 2 with the path, not a stack (os-errors.ts).
+  const err = operatorErrorOf(thrown) ?? thrown;
   const noColor = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || !streams.stderr.isTTY;
   const label = noColor ? 'error:' : '\x1b[31merror:\x1b[39m';
   if (err instanceof GnrMigrateError) {

@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import {
   askAcks,
   type ChecklistContext,
@@ -14,6 +14,7 @@ import { lazyRunner } from '../checklists/lazy-runner.js';
 import { systemClock } from '../core/clock.js';
 import { InputError, InterruptedError } from '../core/errors.js';
 import { currentHost } from '../core/host.js';
+import { ensureFolderFor } from '../core/os-errors.js';
 import { readState } from '../ledger/state.js';
 import { phaseOrThrow } from '../phases/order.js';
 import { nextPhaseId } from '../phases/path.js';
@@ -45,6 +46,8 @@ export async function run(ctx: CommandContext, options: CheckOptions): Promise<n
     );
   const phase = phaseOrThrow(plan, id);
   warnUnknownAcks(out, phase.checks, options.ack);
+  // A report that cannot be written is bad input, found before the checks run, not after.
+  if (options.junit) await ensureFolderFor(resolve(options.junit), 'the JUnit report');
 
   // Checks stop on SIGINT (process trees killed); the view must close before we exit.
   ctx.handleSignals();

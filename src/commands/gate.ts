@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { lazyRunner } from '../checklists/lazy-runner.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
+import { ensureFolderFor } from '../core/os-errors.js';
 import { evaluateGate } from '../gate/evaluate.js';
 import { readMetricsFile } from '../gate/metrics.js';
 import { annotations, appendStepSummary } from '../gate/report-github.js';
@@ -26,6 +27,8 @@ export async function run(ctx: CommandContext, options: GateCommandOptions): Pro
   const phase = options.phase !== undefined ? parsePhaseId(options.phase, '--phase') : undefined;
   if (options.baseline && !options.metrics)
     throw new InputError("--baseline needs --metrics: the new system's metrics to compare with the old");
+  // A report that cannot be written is bad input, found before anything runs.
+  if (options.junit) await ensureFolderFor(resolve(options.junit), 'the JUnit report');
   // Bad metrics are bad input (exit 2) before anything else runs.
   const metrics = options.metrics
     ? await readMetricsFile(options.metrics, { label: '--metrics' })

@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { InputError } from './errors.js';
+import { ensureFolderFor, operatorErrorOf } from './os-errors.js';
 
 /**
  * One JUnit XML writer for every report the tool makes (`check --junit`, `gate --junit`), in
@@ -39,41 +40,40 @@ export interface JUnitSuite {
   cases: JUnitCase[];
 }
 
-export function renderJUnit(suites: JUnitSuite[], name: string): string {
-  const total = { tests: 0, failures: 0, errors: 0, skipped: 0, timeMs: 0 };
-  const body = suites.map((suite) => {
+export function renderJUnit(suites: JUnitSuite[], _name: string): string {
+  const body = suites.map((suite, index) => {
     const counts = countCases(suite.cases);
     const timeMs = suite.timeMs ?? suite.cases.reduce((sum, c) => sum + (c.timeMs ?? 0), 0);
-    total.tests += counts.tests;
-    total.failures += counts.failures;
-    total.errors += counts.errors;
-    total.skipped += counts.skipped;
-    total.timeMs += timeMs;
+    // Ant's schema requires id, package, timestamp and hostname, and allows no `skipped`
+    // attribute (readers count <skipped/> cases themselves); Jenkins' accepts all of these.
     const attrs = attributes({
       name: suite.name,
       tests: counts.tests,
       failures: counts.failures,
       errors: counts.errors,
-      skipped: counts.skipped,
       time: seconds(timeMs),
-      timestamp: suite.timestamp?.toISOString().replace(/\.\d+Z$/, ''),
-      hostname: suite.hostname,
+      timestamp: (suite.timestamp ?? new Date()).toISOString().replace(/\.\d+Z$/, ''),
+      hostname: suite.hostname || 'localhost',
+      id: index,
+      package: suite.name,
     });
     const props = Object.entries(suite.properties ?? {});
     const propsXml = props.length
       ? `    <properties>\n${props.map(([k, v]) => `      <property${attributes({ name: k, value: v })}/>`).join('\n')}\n    </properties>\n`
-      : '';
-    return `  <testsuite${attrs}>\n${propsXml}${suite.cases.map(renderCase).join('')}  </testsuite>\n`;
+      : '    <properties/>\n';
+    // Ant's schema has no per-case <system-out>: a case's output (a warning's reason) goes into
+    // the suite's, under the case's name.
+    const out = suite.cases
+      .filter((c) => c.systemOut)
+      .map((c) => `[${c.name}] ${c.systemOut}`)
+      .join('\n');
+    return (
+      `  <testsuite${attrs}>\n${propsXml}${suite.cases.map(renderCase).join('')}` +
+      `    <system-out>${text(out)}</system-out>\n    <system-err></system-err>\n  </testsuite>\n`
+    );
   });
-  const rootAttrs = attributes({
-    name,
-    tests: total.tests,
-    failures: total.failures,
-    errors: total.errors,
-    skipped: total.skipped,
-    time: seconds(total.timeMs),
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites${rootAttrs}>\n${body.join('')}</testsuites>\n`;
+  // No attributes on <testsuites>: Ant's schema allows none (Jenkins' allows but needs none).
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${body.join('')}</testsuites>\n`;
 }
 
 /** Writes the report atomically (a CI upload never picks up half a file), creating its folder. */
@@ -84,8 +84,14 @@ export async function writeJUnit(file: string, suites: JUnitSuite[], name: strin
 /** Writes rendered XML whole or not at all; returns the absolute path. */
 export async function writeReport(file: string, xml: string): Promise<string> {
   const path = resolve(file);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, xml);
+  await ensureFolderFor(path, 'the JUnit report');
+  try {
+    await writeFileAtomic(path, xml);
+  } catch (err) {
+    const op = operatorErrorOf(err);
+    if (op) throw new InputError(`cannot write the JUnit report ${path}: ${op.message}`, { cause: err });
+    throw err;
+  }
   return path;
 }
 
@@ -105,14 +111,15 @@ export function countCases(cases: readonly JUnitCase[]): {
 
 function renderCase(c: JUnitCase): string {
   const attrs = attributes({ name: c.name, classname: c.classname, time: seconds(c.timeMs ?? 0) });
-  const inner: string[] = [];
-  // One outcome per case, in order of severity: readers count a case once.
-  if (c.failure) inner.push(outcome('failure', c.failure));
-  else if (c.error) inner.push(outcome('error', c.error));
-  else if (c.skipped) inner.push(`      <skipped${attributes({ message: c.skipped.message })}/>\n`);
-  if (c.systemOut) inner.push(`      <system-out>${text(c.systemOut)}</system-out>\n`);
-  if (inner.length === 0) return `    <testcase${attrs}/>\n`;
-  return `    <testcase${attrs}>\n${inner.join('')}    </testcase>\n`;
+  // One outcome per case, in order of severity: readers count a case once. `type` is required
+  // by Ant's schema. <skipped/> is what Ant's own formatter (1.9+), Jenkins, GitLab and GitHub
+  // read; only the 2011 Ant schema predates it (see test/fixtures/xsd/README.md).
+  let inner = '';
+  if (c.failure) inner = outcome('failure', { type: 'failure', ...c.failure });
+  else if (c.error) inner = outcome('error', { type: 'error', ...c.error });
+  else if (c.skipped) inner = `      <skipped${attributes({ message: c.skipped.message })}/>\n`;
+  if (!inner) return `    <testcase${attrs}/>\n`;
+  return `    <testcase${attrs}>\n${inner}    </testcase>\n`;
 }
 
 function outcome(tag: 'failure' | 'error', o: JUnitOutcome): string {

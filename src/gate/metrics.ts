@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { closest } from '../core/closest.js';
 import { InputError } from '../core/errors.js';
+import { MissingFileError, readBoundedFile } from '../core/read-file.js';
 
 /**
  * Metrics files for `gate --metrics` (the new system) and `--baseline` (the old one): JSON or
@@ -70,18 +70,13 @@ export async function readMetricsFile(
   const label = options.label ? `${options.label} ${file}` : file;
   let bytes: Buffer;
   try {
-    bytes = await readFile(resolve(options.cwd ?? process.cwd(), file));
+    bytes = await readBoundedFile(resolve(options.cwd ?? process.cwd(), file), {
+      what: 'a metrics file',
+      maxBytes: 16 * 1024 * 1024,
+    });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a folder, expected a metrics file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : `cannot read it (${code ?? String(err)})`;
-    throw new InputError(`${label}: ${why}`, { cause: err });
+    const message = err instanceof MissingFileError ? 'no such file' : (err as Error).message;
+    throw new InputError(`${label}: ${message.replace(/^[^:]*: /, '')}`, { cause: err });
   }
   return parseMetrics(label, bytes, file);
 }
@@ -141,7 +136,12 @@ async function parseYaml(label: string, body: string): Promise<{ format: 'yaml';
       `${label}: neither JSON nor valid YAML${where} (${error.message.split('\n')[0]}); ${expected}`,
     );
   }
-  return { format: 'yaml', data: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  try {
+    return { format: 'yaml', data: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  } catch (err) {
+    // yaml refuses a "billion laughs" document (aliases expanding exponentially) here.
+    throw new InputError(`${label}: YAML aliases expand too far (${(err as Error).message.split('\n')[0]})`);
+  }
 }
 
 function describe(v: unknown): string {

@@ -1,9 +1,10 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../core/atomic.js';
 import { stampUnderscore } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
+import { MissingFileError, readBoundedText } from '../core/read-file.js';
 import type { Workspace } from '../core/workspace.js';
 
 /**
@@ -131,7 +132,7 @@ export async function readFailure(ws: Workspace, id: string): Promise<FailureRec
   try {
     return await readFailureFile(failurePath(ws, name));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (err instanceof MissingFileError) {
       const { records } = await listFailures(ws);
       const known = records.slice(-5).map((r) => r.id);
       throw new InputError(
@@ -143,7 +144,7 @@ export async function readFailure(ws: Workspace, id: string): Promise<FailureRec
 }
 
 async function readFailureFile(file: string): Promise<FailureRecord> {
-  const text = await readFile(file, 'utf8');
+  const text = await readBoundedText(file, { what: 'a failure record', maxBytes: 16 * 1024 * 1024 });
   let data: unknown;
   try {
     data = JSON.parse(text);

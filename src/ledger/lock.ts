@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../core/atomic.js';
 import { formatAge } from '../core/clock.js';
 import { LockedError } from '../core/errors.js';
 import { currentHost, pidAlive, pidStartTime } from '../core/host.js';
+import { readOptionalText } from '../core/read-file.js';
 import type { Workspace } from '../core/workspace.js';
 
 /** `migration/.lock` (DESIGN §6). */
@@ -32,13 +33,17 @@ export interface HeldLock {
 }
 
 export async function readLock(ws: Workspace): Promise<{ info?: LockInfo; raw?: string } | undefined> {
-  let raw: string;
+  let raw: string | undefined;
   try {
-    raw = await readFile(ws.lockFile, 'utf8');
+    raw = await readOptionalText(ws.lockFile, { what: 'the lock', maxBytes: 1024 * 1024 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    // Exit 4 like any lock in the way, saying what to remove: a folder or FIFO named .lock.
+    throw new LockedError(
+      `${(err as Error).message.replace(/; point to a file$/, '')}. If no gnr-migrate is running, remove it: rm -r ${ws.lockFile}`,
+      { cause: err },
+    );
   }
+  if (raw === undefined) return undefined;
   try {
     const parsed = lockSchema.safeParse(JSON.parse(raw));
     return parsed.success ? { info: parsed.data, raw } : { raw };

@@ -1,6 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { writeFileAtomicSync } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
+import { readOptionalText } from '../core/read-file.js';
 import type { Workspace } from '../core/workspace.js';
 import { emptyState, type Run, type State, stateSchema } from './schema.js';
 
@@ -10,15 +11,9 @@ import { emptyState, type Run, type State, stateSchema } from './schema.js';
  * was done).
  */
 export async function readState(ws: Workspace): Promise<State> {
-  let text: string;
-  try {
-    text = await readFile(ws.stateFile, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw new InputError(`${ws.stateFile}: cannot read the ledger (${(err as NodeJS.ErrnoException).code})`, {
-      cause: err,
-    });
-  }
+  // A FIFO, a device or a runaway file is refused with its path, never read (core/read-file.ts).
+  const text = await readOptionalText(ws.stateFile, { what: 'the ledger' });
+  if (text === undefined) return emptyState();
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { plural, renderChecklistTable, summaryLine } from '../checklists/report-human.js';
 import { summarize } from '../checklists/runner.js';
 import { formatBytes, formatDuration } from '../core/clock.js';
-import { type Output, table } from '../ui/output.js';
+import { firstLine, type Output, table } from '../ui/output.js';
 import type { CommandView, DryRunReport, StepView } from './dry-run.js';
 
 /** The human form of a dry-run report (stderr). The JSON form is the report itself. */
@@ -88,7 +88,7 @@ export function renderDryRun(out: Output, report: DryRunReport, root: string): v
   section(`Verify after the steps (${report.verify.length})`);
   if (report.verify.length === 0) out.say('  none');
   for (const v of report.verify)
-    out.say(`  - ${v.id}: ${v.what}${v.severity === 'warn' ? c.dim(' (warn only)') : ''}`);
+    out.say(`  - ${v.id}: ${firstLine(v.what, c)}${v.severity === 'warn' ? c.dim(' (warn only)') : ''}`);
 
   section('Result');
   if (report.wouldProceed) {
@@ -104,11 +104,13 @@ export function renderDryRun(out: Output, report: DryRunReport, root: string): v
 function sayStep(out: Output, n: string, s: StepView): void {
   const { c } = out;
   out.say(`  ${n} ${s.id}${s.title !== s.id ? ` — ${s.title}` : ''}`);
-  out.say(`     $ ${s.commandLine}`);
+  out.say(`     $ ${firstLine(s.commandLine, c)}`);
   const details = detailsOf(s);
   if (details) out.say(c.dim(`     ${details}`));
   if (s.undo)
-    out.say(`     undo: $ ${s.undo.commandLine}${detailsOf(s.undo) ? c.dim(` (${detailsOf(s.undo)})`) : ''}`);
+    out.say(
+      `     undo: $ ${firstLine(s.undo.commandLine, c)}${detailsOf(s.undo) ? c.dim(` (${detailsOf(s.undo)})`) : ''}`,
+    );
 }
 
 function detailsOf(cmd: CommandView): string {

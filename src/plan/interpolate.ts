@@ -47,6 +47,52 @@ export function resolveVars(vars: Record<string, VarValue>, env: NodeJS.ProcessE
   return Object.fromEntries(done);
 }
 
+/**
+ * `resolveVars` that goes on past a broken var: every var that can be resolved is, each problem
+ * is reported once (a cycle once, not once per member), and `broken` names the vars without a
+ * value because of it, so their uses are not reported again as "no value".
+ */
+export function resolveVarsReporting(
+  vars: Record<string, VarValue>,
+  env: NodeJS.ProcessEnv,
+): { values: Record<string, string>; errors: (UnknownVarError | VarCycleError)[]; broken: Set<string> } {
+  const values: Record<string, string> = {};
+  const errors: (UnknownVarError | VarCycleError)[] = [];
+  const broken = new Set<string>();
+  const seen = new Set<string>();
+  for (const name of Object.keys(vars)) {
+    if (broken.has(name)) continue;
+    try {
+      Object.assign(values, resolveVars(pick(vars, name, broken), env));
+    } catch (err) {
+      if (!(err instanceof UnknownVarError || err instanceof VarCycleError)) throw err;
+      // A var that needs a broken one is broken too, and its problem was already reported.
+      const known = err instanceof UnknownVarError && broken.has(err.varName);
+      const members = err instanceof VarCycleError ? err.chain : [...err.chain, err.varName];
+      for (const m of members) broken.add(m);
+      broken.add(name);
+      const key = err instanceof VarCycleError ? [...new Set(err.chain)].sort().join(' ') : `?${err.varName}`;
+      if (!known && !seen.has(key)) {
+        seen.add(key);
+        errors.push(err);
+      }
+    }
+  }
+  return { values, errors, broken };
+}
+
+/** The vars one var needs, leaving out those already known broken (reported once). */
+function pick(vars: Record<string, VarValue>, name: string, broken: Set<string>): Record<string, VarValue> {
+  const out: Record<string, VarValue> = {};
+  const walk = (n: string) => {
+    if (n in out || broken.has(n) || vars[n] === undefined) return;
+    out[n] = vars[n] as VarValue;
+    for (const ref of referencedVars(String(vars[n]))) walk(ref);
+  };
+  walk(name);
+  return out;
+}
+
 export function interpolate(text: string, vars: Record<string, string>, env: NodeJS.ProcessEnv): string {
   return substitute(text, (ref) =>
     lookup(ref, env, (n) => {

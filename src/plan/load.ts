@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { InputError, PlanError, type PlanIssue } from '../core/errors.js';
+import { MissingFileError, readBoundedFile } from '../core/read-file.js';
 
 /** A plan file read and parsed, before schema validation. */
 export interface PlanSource {
@@ -32,12 +32,11 @@ export async function readPlanFile(file: string): Promise<PlanSource> {
 
 export async function readPlanBytes(file: string): Promise<Buffer> {
   try {
-    return await readFile(file);
+    // Bounded and regular files only: a plan that is a FIFO or /dev/zero is refused, not read.
+    return await readBoundedFile(file, { what: 'the plan', maxBytes: 8 * 1024 * 1024 });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(`${file}: no such plan file`, { cause: err });
-    if (code === 'EISDIR') throw new InputError(`${file}: is a folder, expected a plan file`, { cause: err });
-    throw new InputError(`${file}: cannot read the plan (${code ?? String(err)})`, { cause: err });
+    if (err instanceof MissingFileError) throw new InputError(`${file}: no such plan file`, { cause: err });
+    throw err;
   }
 }
 
@@ -110,7 +109,19 @@ export function parsePlanText(file: string, bytes: Uint8Array): PlanSource {
     throw new PlanError(issues);
   }
 
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    // yaml refuses a "billion laughs" document (aliases expanding exponentially) here.
+    throw new PlanError([
+      {
+        file,
+        path: '',
+        message: `YAML aliases expand too far (${(err as Error).message.split('\n')[0]}); write the values out instead of nesting aliases`,
+      },
+    ]);
+  }
   const locate = (path: readonly PropertyKey[]) => {
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined;

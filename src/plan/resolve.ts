@@ -1,5 +1,5 @@
 import { InputError, PlanError, type PlanIssue } from '../core/errors.js';
-import { interpolate, resolveVars, UnknownVarError, VarCycleError, type VarValue } from './interpolate.js';
+import { interpolate, resolveVarsReporting, UnknownVarError, type VarValue } from './interpolate.js';
 import { type DocPath, formatDocPath, type PlanSource } from './load.js';
 import type { CheckInput, GateInput, PhaseInput, PlanInput, StepInput, UndoInput } from './schema.js';
 import {
@@ -54,14 +54,13 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
   }
   rawVars = { ...rawVars, ...(options.vars ?? {}) };
 
-  let vars: Record<string, string> = {};
-  try {
-    vars = resolveVars(rawVars, processEnv);
-  } catch (err) {
-    if (err instanceof UnknownVarError || err instanceof VarCycleError) {
-      const first = err instanceof UnknownVarError ? (err.chain[0] ?? err.varName) : err.chain[0];
-      issue(first && input.vars && first in input.vars ? ['vars', first] : ['vars'], err.message);
-    } else throw err;
+  // Every var that can be resolved is; a cycle or a missing var is reported once, and the vars
+  // it leaves without a value are not reported again at each use.
+  const resolved = resolveVarsReporting(rawVars, processEnv);
+  const vars: Record<string, string> = resolved.values;
+  for (const err of resolved.errors) {
+    const first = err instanceof UnknownVarError ? (err.chain[0] ?? err.varName) : err.chain[0];
+    issue(first && input.vars && first in input.vars ? ['vars', first] : ['vars'], err.message);
   }
 
   const str = (value: string, path: DocPath): string => {
@@ -69,7 +68,7 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
       return interpolate(value, vars, processEnv);
     } catch (err) {
       if (err instanceof UnknownVarError) {
-        issue(path, err.message);
+        if (!resolved.broken.has(err.varName)) issue(path, err.message);
         return value;
       }
       throw err;

@@ -1,6 +1,9 @@
 /**
- * Where text goes: JSON documents to stdout, everything for a person to stderr (so
- * `--json | jq` always works). Colour only on a TTY, never with NO_COLOR; FORCE_COLOR wins.
+ * Where text goes, like a Unix tool: a command's result on stdout (human text, or the one JSON
+ * document with --json), progress and diagnostics on stderr, so `status | head -3` and
+ * `--json | jq` both work. A command whose whole output is its result (`status`, `plan`,
+ * `backup list`, `failures`) is made with `result: true`: its `say` lines go to stdout. Colour
+ * only on a TTY (of the stream written to), never with NO_COLOR; FORCE_COLOR wins.
  */
 
 export interface Streams {
@@ -27,7 +30,7 @@ export interface Output {
   /** stdin and stderr are terminals: a person can be asked. */
   canPrompt: boolean;
   streams: Streams;
-  /** A line for a person (stderr). */
+  /** A line for a person: stderr, or stdout for a command whose output is its result. */
   say(line?: string): void;
   warn(line: string): void;
   error(line: string): void;
@@ -58,9 +61,22 @@ export function wantColor(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): b
   return Boolean(isTTY);
 }
 
-export function createOutput(streams: Streams, env: NodeJS.ProcessEnv, json: boolean): Output {
+export interface OutputOptions {
+  /** The command's human output is its result: `say` writes to stdout (not with --json). */
+  result?: boolean;
+}
+
+export function createOutput(
+  streams: Streams,
+  env: NodeJS.ProcessEnv,
+  json: boolean,
+  options: OutputOptions = {},
+): Output {
   const isCI = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
-  const c = colorsFor(wantColor(env, streams.stderr.isTTY));
+  const toStdout = Boolean(options.result) && !json;
+  const human = toStdout ? streams.stdout : streams.stderr;
+  const c = colorsFor(wantColor(env, human.isTTY));
+  const ec = toStdout ? colorsFor(wantColor(env, streams.stderr.isTTY)) : c;
   return {
     json,
     c,
@@ -72,9 +88,9 @@ export function createOutput(streams: Streams, env: NodeJS.ProcessEnv, json: boo
       ((streams.stderr as { columns?: number }).columns ?? 0) >= 20,
     canPrompt: Boolean(streams.stdin?.isTTY) && Boolean(streams.stderr.isTTY),
     streams,
-    say: (line = '') => void streams.stderr.write(`${line}\n`),
-    warn: (line) => void streams.stderr.write(`${c.yellow('warning:')} ${line}\n`),
-    error: (line) => void streams.stderr.write(`${c.red('error:')} ${line}\n`),
+    say: (line = '') => void human.write(`${line}\n`),
+    warn: (line) => void streams.stderr.write(`${ec.yellow('warning:')} ${line}\n`),
+    error: (line) => void streams.stderr.write(`${ec.red('error:')} ${line}\n`),
     data: (value) => void streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     raw: (text) => void streams.stdout.write(text),
   };
@@ -107,4 +123,15 @@ export function table(rows: string[][], indent = '  '): string {
 /** `1 file`, `2 files`. */
 export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * A multi-line command (a Python snippet passed to `python3 -c`, a shell script) as its first
+ * line plus "(N more lines)", for human output; `--json` and `plan --verbose` show it whole.
+ */
+export function firstLine(text: string, c?: Colors): string {
+  const lines = text.replace(/\n+$/, '').split('\n');
+  if (lines.length <= 1) return text;
+  const more = `(${plural(lines.length - 1, 'more line')})`;
+  return `${lines[0]} … ${c ? c.dim(more) : more}`;
 }

@@ -52,8 +52,8 @@ describe('gnr-migrate backup', () => {
     const listed = json<Listed>(await runCli(['backup', 'list', '--json'], { cwd: ws }));
     expect(listed.backups.map((b) => b.id)).toEqual(doc.backups.map((b) => b.id));
     const human = await runCli(['backup', 'list'], { cwd: ws });
-    expect(human.stderr).toMatch(/SYSTEM\s+ID\s+PHASE\s+FILES\s+BYTES\s+AGE/);
-    expect(human.stderr).toContain('by hand');
+    expect(human.stdout).toMatch(/SYSTEM\s+ID\s+PHASE\s+FILES\s+BYTES\s+AGE/);
+    expect(human.stdout).toContain('by hand');
 
     const state = JSON.parse(readFileSync(join(ws, 'migration', 'state.json'), 'utf8'));
     expect(state.runs).toEqual([

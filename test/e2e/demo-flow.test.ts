@@ -119,8 +119,8 @@ describe('npm run demo: the default plan along the whole path, on the sandbox ho
             break;
           }
           case 'status':
-            expect(result?.stderr).toMatch(/◉\s+7\s/);
-            expect(result?.stderr).toMatch(/Current phase: 7/);
+            expect(result?.stdout).toMatch(/◉\s+7\s/);
+            expect(result?.stdout).toMatch(/Current phase: 7/);
             break;
           case 'gate': {
             const xml = readFileSync(join(ctx.ws, 'reports', 'gate.xml'), 'utf8');

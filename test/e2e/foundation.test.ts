@@ -25,11 +25,12 @@ describe('status, plan, init in an empty folder (the embedded default plan)', ()
     const dir = tempDir();
     const r = await runCli(['status'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/embedded default/);
-    expect(r.stderr).toMatch(/○\s+0\s/);
-    expect(r.stderr).toMatch(/⊘\s+1\s/);
-    expect(r.stderr).toMatch(/Current phase: none applied yet · next: 0/);
-    expect(r.stdout).toBe('');
+    // The result goes to stdout (`status | head -3` works); nothing on stderr.
+    expect(r.stdout).toMatch(/embedded default/);
+    expect(r.stdout).toMatch(/○\s+0\s/);
+    expect(r.stdout).toMatch(/⊘\s+1\s/);
+    expect(r.stdout).toMatch(/Current phase: none applied yet · next: 0/);
+    expect(r.stderr).toBe('');
     const j = json(await runCli(['status', '--json'], { cwd: dir }));
     expect(j).toMatchObject({ current: null, next: 0, path: [0, 3, 4, 5, 6, 7], backups: 0, failures: 0 });
     expect(walkTree(dir).size).toBe(0);
@@ -182,7 +183,7 @@ describe('the lock from the command line', () => {
     children.push(child);
     writeFileSync(join(dir, 'migration', '.lock'), lockText(child.pid!));
     const s = await runCli(['status'], { cwd: dir });
-    expect(s.stderr).toMatch(new RegExp(`Lock: held by pid ${child.pid}`));
+    expect(s.stdout).toMatch(new RegExp(`Lock: held by pid ${child.pid}`));
     const u = await runCli(['unlock'], { cwd: dir });
     expect(u.code).toBe(4);
     expect(u.stderr).toMatch(/held by a live process/);
@@ -193,7 +194,7 @@ describe('the lock from the command line', () => {
     const dir = workspaceWithPlan(minimalPlan);
     const pid = Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString());
     writeFileSync(join(dir, 'migration', '.lock'), lockText(pid));
-    expect((await runCli(['status'], { cwd: dir })).stderr).toMatch(/holder is gone \(stale\)/);
+    expect((await runCli(['status'], { cwd: dir })).stdout).toMatch(/holder is gone \(stale\)/);
     const u = await runCli(['unlock'], { cwd: dir });
     expect(u.code).toBe(0);
     expect(existsSync(join(dir, 'migration', '.lock'))).toBe(false);

@@ -122,7 +122,7 @@ describe('phase <id>: apply', () => {
     expect((list.failures as unknown[]).length).toBe(1);
     const show = await cli(f, ['failures', 'show', record.id]);
     expect(show.code).toBe(0);
-    expect(show.stderr).toContain('maybe_fail');
+    expect(show.stdout).toContain('maybe_fail');
   });
 
   it('a failing verify is rolled back the same way', async () => {
@@ -252,7 +252,7 @@ describe('phase <id>: apply', () => {
     expect(record.kind).toBe('interrupted');
     expect(record.rollback.outcome).toBe('not-attempted');
     const status = await cli(f, ['status']);
-    expect(status.stderr).toMatch(/Interrupted run: .*gnr-migrate rollback.*phase 0 --resume/);
+    expect(status.stdout).toMatch(/Interrupted run: .*gnr-migrate rollback.*phase 0 --resume/);
     // the sleeping step's process tree is gone
     const sleeps = readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
