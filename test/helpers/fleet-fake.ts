@@ -62,7 +62,12 @@ export class FakeEngine implements FleetEngine {
       if (a.doc?.failure) writeFileSync(join(dir, 'failure.json'), '{}');
       recap[host] = { ok: 5, changed: 1, unreachable: 0, failed: a.rc === 0 ? 0 : 1, rescued: 0 };
     }
-    return { exitCode: Object.values(recap).some((r) => r.failed || r.unreachable) ? 2 : 0, recap, durationMs: 1, interrupted: false };
+    return {
+      exitCode: Object.values(recap).some((r) => r.failed || r.unreachable) ? 2 : 0,
+      recap,
+      durationMs: 1,
+      interrupted: false,
+    };
   }
 }
 
@@ -79,7 +84,11 @@ export function listedInventory(groups: Record<string, string[]>): Record<string
   return doc;
 }
 
-export function fakeContext(engine: FakeEngine, listed: unknown, now = () => new Date('2026-12-02T10:00:00Z')): FleetContext {
+export function fakeContext(
+  engine: FakeEngine,
+  listed: unknown,
+  now = () => new Date('2026-12-02T10:00:00Z'),
+): FleetContext {
   return {
     engine,
     inventory: parseInventoryList('/fleet/inventory.yaml', listed),

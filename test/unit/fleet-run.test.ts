@@ -15,7 +15,15 @@ import { tempDir } from '../helpers/tmp.js';
 
 const groups = { P0: ['h1'], P1: ['h2', 'h3'], P2: ['h4', 'h5'] };
 const listed = listedInventory(groups);
-const waves = { fleet: { waves: [{ name: 'pilot', hosts: 'P0' }, { name: 'expansion', hosts: 'P1' }, { name: 'majority', hosts: 'P2' }] } };
+const waves = {
+  fleet: {
+    waves: [
+      { name: 'pilot', hosts: 'P0' },
+      { name: 'expansion', hosts: 'P1' },
+      { name: 'majority', hosts: 'P2' },
+    ],
+  },
+};
 
 /** Hosts that apply phase 3, except those in `failing`, which fail and roll themselves back. */
 function hosts(failing: Set<string>, phases: Map<string, number | null> = new Map()): FakeHost {
@@ -25,19 +33,62 @@ function hosts(failing: Set<string>, phases: Map<string, number | null> = new Ma
         return {
           rc: 1,
           current: phases.get(host) ?? null,
-          doc: { status: 'rolled-back', runId: `r-${host}`, message: 'step failed; rolled back', failure: 'migration/failures/x.json' },
+          doc: {
+            status: 'rolled-back',
+            runId: `r-${host}`,
+            message: 'step failed; rolled back',
+            failure: 'migration/failures/x.json',
+          },
         };
       phases.set(host, 3);
-      return { rc: 0, current: 3, doc: { status: 'succeeded', runId: `r-${host}`, message: 'phase 3 applied' } };
+      return {
+        rc: 0,
+        current: 3,
+        doc: { status: 'succeeded', runId: `r-${host}`, message: 'phase 3 applied' },
+      };
     }
     if (args[0] === 'rollback') {
       phases.set(host, 0);
-      return { rc: 0, current: 0, doc: { ok: true, current: 0, rolledBack: [{ phase: 3, runId: `rb-${host}` }] } };
+      return {
+        rc: 0,
+        current: 0,
+        doc: { ok: true, current: 0, rolledBack: [{ phase: 3, runId: `rb-${host}` }] },
+      };
     }
     if (args[0] === 'gate')
       return host === 'h2'
-        ? { rc: 1, doc: { items: [{ id: 'runbook', group: 'runbook', title: 'runbook exists', verdict: 'fail', measured: null, threshold: null, message: 'no runbook' }] } }
-        : { rc: 0, doc: { items: [{ id: 'plan', group: 'plan', title: 'plan valid', verdict: 'pass', measured: null, threshold: null, message: 'ok' }] } };
+        ? {
+            rc: 1,
+            doc: {
+              items: [
+                {
+                  id: 'runbook',
+                  group: 'runbook',
+                  title: 'runbook exists',
+                  verdict: 'fail',
+                  measured: null,
+                  threshold: null,
+                  message: 'no runbook',
+                },
+              ],
+            },
+          }
+        : {
+            rc: 0,
+            doc: {
+              items: [
+                {
+                  id: 'plan',
+                  group: 'plan',
+                  title: 'plan valid',
+                  verdict: 'pass',
+                  measured: null,
+                  threshold: null,
+                  message: 'ok',
+                },
+              ],
+            },
+          };
     return { rc: 2 };
   };
 }
@@ -54,23 +105,39 @@ describe('fleet phase', () => {
     const { ws, engine, ctx } = await start(hosts(new Set(['h3'])));
     const ledger = await FleetLedger.open(ws, 'test');
     const layout = planWaves(ctx.inventory, waves);
-    const r = await runFleetPhase(ctx, ledger, ws, { phase: 3, layout, acks: ['team_notified'], command: 'test' }).finally(
-      () => ledger.release(),
-    );
+    const r = await runFleetPhase(ctx, ledger, ws, {
+      phase: 3,
+      layout,
+      acks: ['team_notified'],
+      command: 'test',
+    }).finally(() => ledger.release());
     expect(r.exitCode).toBe(1);
     expect(r.stoppedAt).toBe('expansion');
     expect(r.applied).toEqual(['h1', 'h2']);
-    expect(r.failed).toEqual([expect.objectContaining({ host: 'h3', outcome: 'rolled-back', wave: 'expansion' })]);
+    expect(r.failed).toEqual([
+      expect.objectContaining({ host: 'h3', outcome: 'rolled-back', wave: 'expansion' }),
+    ]);
     expect(r.notStarted).toEqual(['h4', 'h5']);
     // One ansible-playbook per wave, limited to it, with its budget and the host command.
     expect(engine.calls.map((c) => c.hosts)).toEqual([['h1'], ['h2', 'h3']]);
-    expect(engine.calls[1]?.extraVars.gnr_migrate_args).toEqual(['phase', '3', '--yes', '--json', '--ack', 'team_notified']);
+    expect(engine.calls[1]?.extraVars.gnr_migrate_args).toEqual([
+      'phase',
+      '3',
+      '--yes',
+      '--json',
+      '--ack',
+      'team_notified',
+    ]);
     expect(engine.calls[1]?.extraVars.gnr_migrate_max_fail_percentage).toBe(0);
 
     const state = await readFleetState(fleetPaths(ws));
     expect(state.runs[0]?.status).toBe('stopped');
     expect(state.runs[0]?.waves.map((w) => w.status)).toEqual(['succeeded', 'stopped', 'pending']);
-    expect(state.hosts.h3?.runs[0]).toMatchObject({ outcome: 'rolled-back', autoRollback: true, hostRunId: 'r-h3' });
+    expect(state.hosts.h3?.runs[0]).toMatchObject({
+      outcome: 'rolled-back',
+      autoRollback: true,
+      hostRunId: 'r-h3',
+    });
     expect(state.hosts.h3?.runs[0]?.failure).toMatch(/expansion\/h3\/failure.json$/);
     expect(state.hosts.h1?.phase).toBe(3);
     expect(state.hosts.h5).toMatchObject({ phase: null, wave: 'majority', runs: [] });
@@ -80,7 +147,12 @@ describe('fleet phase', () => {
     const failing = new Set(['h3']);
     const { ws, engine, ctx } = await start(hosts(failing));
     let ledger = await FleetLedger.open(ws, 'test');
-    await runFleetPhase(ctx, ledger, ws, { phase: 3, layout: planWaves(ctx.inventory, waves), acks: [], command: 't' });
+    await runFleetPhase(ctx, ledger, ws, {
+      phase: 3,
+      layout: planWaves(ctx.inventory, waves),
+      acks: [],
+      command: 't',
+    });
     const rb = await runFleetRollback(ctx, ledger, ws, { select: { wave: 'expansion' }, command: 't' });
     expect(rb.selected).toEqual(['h2']);
     expect(rb.reverted).toEqual(['h2']);
@@ -91,12 +163,21 @@ describe('fleet phase', () => {
     const resumed = await runFleetPhase(ctx, ledger, ws, { phase: 3, resume: true, acks: [], command: 't' });
     await ledger.release();
     expect(resumed.exitCode).toBe(0);
-    expect(engine.calls.slice(3).map((c) => c.hosts)).toEqual([['h2', 'h3'], ['h4', 'h5']]);
+    expect(engine.calls.slice(3).map((c) => c.hosts)).toEqual([
+      ['h2', 'h3'],
+      ['h4', 'h5'],
+    ]);
     ledger = await FleetLedger.open(ws, 'test');
     expect(ledger.state.runs[0]?.status).toBe('succeeded');
     const k = fleetKpis(ledger.state);
     await ledger.release();
-    expect(k).toMatchObject({ phase: 3, systemsMigrated: 5, systemsTotal: 5, rollbackCount: 2, failedMigrations: 1 });
+    expect(k).toMatchObject({
+      phase: 3,
+      systemsMigrated: 5,
+      systemsTotal: 5,
+      rollbackCount: 2,
+      failedMigrations: 1,
+    });
     expect(k.validationSuccessRate).toBeCloseTo(6 / 7, 3);
     // The seed's score: mean of migrated/total, validation, 1 - rollbacks/migrated, failed?, throughput, downtime.
     const terms = [1, 6 / 7, 1 - 2 / 5, 0.5, 1, 0.8];
@@ -105,7 +186,11 @@ describe('fleet phase', () => {
 
   it('counts unreachable hosts and agents that could not install as failures of the wave', async () => {
     const { ws, ctx } = await start((args, host) =>
-      host === 'h2' ? { rc: null } : host === 'h3' ? { rc: 0, error: 'npm install: ENOENT' } : hosts(new Set())(args, host),
+      host === 'h2'
+        ? { rc: null }
+        : host === 'h3'
+          ? { rc: 0, error: 'npm install: ENOENT' }
+          : hosts(new Set())(args, host),
     );
     const ledger = await FleetLedger.open(ws, 'test');
     const r = await runFleetPhase(ctx, ledger, ws, {
@@ -140,7 +225,7 @@ describe('fleet gate', () => {
     expect(xml.match(/<testsuite /g)).toHaveLength(3);
     const file = join(tempDir('gnrm-junit-'), 'fleet.xml');
     writeFileSync(file, xml);
-    const xsd = new URL('../fixtures/junit-10.xsd', import.meta.url).pathname;
+    const xsd = new URL('../fixtures/xsd/jenkins-junit-10.xsd', import.meta.url).pathname;
     const lint = spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' });
     if (lint.error) return; // xmllint absent: the shape is checked above
     expect(lint.stderr).toMatch(/validates/);

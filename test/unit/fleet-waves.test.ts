@@ -29,7 +29,10 @@ describe('inventory', () => {
 
   it('names the hosts without a workspace', () => {
     expect(() =>
-      parseInventoryList('inv.ini', { _meta: { hostvars: { h1: {}, h2: { gnr_migrate_workspace: '/w' } } }, all: {} }),
+      parseInventoryList('inv.ini', {
+        _meta: { hostvars: { h1: {}, h2: { gnr_migrate_workspace: '/w' } } },
+        all: {},
+      }),
     ).toThrow(/inv.ini: host h1 has no gnr_migrate_workspace/);
   });
 
@@ -78,7 +81,10 @@ describe('waves', () => {
       ['two', ['x1', 'x2'], 5],
     ]);
     expect(layout.outside).toEqual(['u1']);
-    expect(planWaves(inv, { fleet: { waves: [{ name: 'w', hosts: 'P0' }] }, maxFailPercentage: 50 }).waves[0]?.maxFailPercentage).toBe(50);
+    expect(
+      planWaves(inv, { fleet: { waves: [{ name: 'w', hosts: 'P0' }] }, maxFailPercentage: 50 }).waves[0]
+        ?.maxFailPercentage,
+    ).toBe(50);
   });
 
   it("applies Ansible's max_fail_percentage rule: strictly more than N %", () => {
