@@ -47,8 +47,10 @@ export async function runCli(argv: string[], cliEnv: CliEnv): Promise<number> {
     .option('--plan <file>', 'the plan file (default: migration/plan.yaml, else the embedded default plan)')
     .option('--env <name>', 'an environment of the plan whose vars and thresholds override the defaults')
     .option('--var <name=value>', 'set a plan var (repeatable; wins over --env)', collect, [])
-    .option('--json', 'one JSON document on stdout; human text stays on stderr')
+    .option('--json', 'the result as one JSON document on stdout; progress and messages on stderr')
     .showHelpAfterError('(run with --help for usage)')
+    // Every subcommand's --help lists --cwd, --plan, --env, --var and --json too.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void streams.stdout.write(s),
@@ -127,17 +129,35 @@ ${exitCodesHelp}`,
   registerMore(program, action);
   registerFleet(program, action);
 
+  program
+    .command('completion <shell>')
+    .description('print a shell completion script for bash, zsh or fish')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ eval "$(gnr-migrate completion bash)"     # in ~/.bashrc\n  $ eval "$(gnr-migrate completion zsh)"      # in ~/.zshrc\n  $ gnr-migrate completion fish > ~/.config/fish/completions/gnr-migrate.fish',
+    )
+    .action(async (shell: string) => {
+      const { completionScript, completionShells } = await import('./ui/completion.js');
+      if (!(completionShells as readonly string[]).includes(shell))
+        throw new InputError(`completion ${shell}: expected one of ${completionShells.join(', ')}`);
+      streams.stdout.write(completionScript(shell as 'bash', describeCommand(program)));
+    });
+
+  // The bare command is a usage error (exit 2), not a success: a script that forgot its
+  // subcommand must not pass. Help goes to stderr, where a person sees it.
+  if (argv.length === 0) {
+    streams.stderr.write(program.helpInformation());
+    return 2;
+  }
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (
-        err.code === 'commander.helpDisplayed' ||
-        err.code === 'commander.version' ||
-        err.code === 'commander.help'
-      ) {
-        return 0;
-      }
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // `commander.help`: a command group given without its subcommand (`gnr-migrate backup`):
+      // help was shown, and it is a usage error like the bare command.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       // commander has already printed its message.
       return 2;
     }
@@ -278,6 +298,22 @@ function registerMore(
       '\nExamples:\n  $ gnr-migrate gate --phase 4 --junit reports/gate.xml\n  $ gnr-migrate gate --metrics new.json --baseline old.json --env production\n  $ gnr-migrate gate --deep --json',
     )
     .action(action(() => import('./commands/gate.js')));
+}
+
+/** The command tree as plain data, for the completion scripts (ui/completion.ts). */
+function describeCommand(cmd: Command): import('./ui/completion.js').CompletionCommand {
+  return {
+    name: cmd.name(),
+    description: cmd.description().split('\n')[0] ?? '',
+    options: cmd.options
+      .filter((o) => !o.hidden)
+      .map((o) => ({
+        flags: [o.long, o.short].filter((f): f is string => Boolean(f)),
+        description: o.description,
+        takesValue: o.required || o.optional,
+      })),
+    commands: cmd.commands.filter((c) => c.name() !== 'help').map(describeCommand),
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {
