@@ -10,6 +10,9 @@ import { InputError } from '../core/errors.js';
 type ActionFactory = (load: () => Promise<{ run: any }>) => (...args: unknown[]) => Promise<void>;
 
 export function registerFleet(program: Command, action: ActionFactory): void {
+  const fleetCommand = (name: 'phase' | 'resume' | 'rollback' | 'gate' | 'status') => async () => ({
+    run: (await import('./fleet-commands.js'))[name],
+  });
   const fleet = program
     .command('fleet')
     .description('many hosts in waves through Ansible: phase, status, rollback, resume, gate')
@@ -67,14 +70,14 @@ Examples:
         "waves as Ansible's serial list, e.g. 1,25%,100% (default: the plan's fleet.waves)",
       )
       .addOption(budget()),
-  ).action(action(() => import('./fleet-phase.js')));
+  ).action(action(fleetCommand('phase')));
 
   common(
     fleet
       .command('resume')
       .description('continue the last fleet phase run from its first unfinished wave')
       .addOption(budget()),
-  ).action(action(() => import('./fleet-resume.js')));
+  ).action(action(fleetCommand('resume')));
 
   common(
     fleet
@@ -84,7 +87,7 @@ Examples:
       .option('--hosts <pattern>', 'hosts or groups, as an Ansible pattern (web*, P2:P3, all:!P0)')
       .option('--all', 'every host of the last fleet phase run')
       .option('--reason <text>', "why, for each host's failure record"),
-  ).action(action(() => import('./fleet-rollback.js')));
+  ).action(action(fleetCommand('rollback')));
 
   common(
     fleet
@@ -97,7 +100,7 @@ Examples:
       .option('--phase <id>', 'the phase being deployed (default: each host decides, as `gate` does)')
       .option('--deep', 're-hash every backup file')
       .option('--junit <file>', 'write one JUnit report, a test suite per host'),
-  ).action(action(() => import('./fleet-gate.js')));
+  ).action(action(fleetCommand('gate')));
 
   fleet
     .command('status')
@@ -105,7 +108,7 @@ Examples:
       'hosts × phases, the waves of the last run, the KPIs and the success score (from the fleet ledger)',
     )
     .option('--phase <id>', 'the phase the KPIs are about (default: the last fleet phase run)')
-    .action(action(() => import('./fleet-status.js')));
+    .action(action(fleetCommand('status')));
 }
 
 function collect(value: string, previous: string[]): string[] {
