@@ -8,8 +8,9 @@ import { repoRoot } from '../helpers/cli.js';
 
 /** Every key a property of an object schema, with its path, wherever it is nested. */
 function properties(node: unknown, path = '', out: { path: string; schema: Record<string, unknown> }[] = []) {
-  if (Array.isArray(node)) node.forEach((n, i) => properties(n, `${path}[${i}]`, out));
-  else if (node && typeof node === 'object') {
+  if (Array.isArray(node)) {
+    for (const [i, n] of node.entries()) properties(n, `${path}[${i}]`, out);
+  } else if (node && typeof node === 'object') {
     const props = (node as { properties?: Record<string, Record<string, unknown>> }).properties;
     for (const [key, schema] of Object.entries(props ?? {})) out.push({ path: `${path}.${key}`, schema });
     for (const [key, child] of Object.entries(node)) properties(child, `${path}/${key}`, out);
