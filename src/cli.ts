@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 import { workspaceFor } from './commands/context.js';
+import { registerFleet } from './commands/fleet-cli.js';
 import { InputError } from './core/errors.js';
 import { createOutput, type Streams } from './ui/output.js';
 
@@ -134,6 +135,7 @@ ${exitCodesHelp}`,
     .action(action(() => import('./commands/init.js')));
 
   registerMore(program, action);
+  registerFleet(program, action);
 
   program
     .command('completion <shell>')

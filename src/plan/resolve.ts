@@ -152,6 +152,7 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
     phases,
     gate,
     ...(notify ? { notify } : {}),
+    ...(input.fleet ? { fleet: input.fleet } : {}),
     warnings,
   };
 }

@@ -189,6 +189,72 @@ export const gateSchema = z.strictObject({
   compare: compareSchema.optional(),
 });
 
+/** A wave's size in Ansible's `serial` terms: a number of hosts or a percentage of the fleet. */
+const waveSize = z
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+%$/, 'expected a number of hosts or a percentage such as "25%"'),
+  ])
+  .describe('how many hosts, as in Ansible `serial`: a count (3) or a percentage of the fleet ("25%")');
+const failPercentage = z
+  .number()
+  .min(0)
+  .max(100)
+  .describe(
+    "the wave's failure budget, Ansible's max_fail_percentage: the wave stops, and later waves do not start, when more than this percentage of its hosts fail",
+  );
+
+export const fleetWaveSchema = z
+  .strictObject({
+    name: id.describe('the wave name, used by `fleet rollback --wave NAME` and in the fleet ledger'),
+    hosts: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        'inventory groups or host names (globs allowed, as in an Ansible pattern "P2:P3"); default: the inventory group named like the wave, else `size` hosts',
+      ),
+    size: waveSize.optional(),
+    max_fail_percentage: failPercentage.optional(),
+  })
+  .describe('one wave of the fleet: its hosts are migrated at once (up to --forks at a time)');
+
+export const fleetSchema = z
+  .strictObject({
+    inventory: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'the Ansible inventory (INI or YAML), relative to the workspace; default migration/fleet/inventory.yaml',
+      ),
+    order: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        'inventory groups whose hosts go first, in this order (the priorities); default [P0, P1, P2, P3, P4]',
+      ),
+    waves: z
+      .array(fleetWaveSchema)
+      .min(1)
+      .optional()
+      .describe('the waves in order; default: `serial` 1, 25%, 100% (pilot, then a quarter, then the rest)'),
+    max_fail_percentage: failPercentage.optional(),
+    forks: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('hosts worked on at once (ansible-playbook --forks)'),
+    tarball: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'the packed gnr-migrate to install on the hosts (npm pack); default: packed from the running tool',
+      ),
+  })
+  .describe('the fleet: many hosts migrated in waves through Ansible (`gnr-migrate fleet ...`)');
+
 export const environmentSchema = z.strictObject({
   vars: varsSchema.optional(),
   gate: gateSchema.optional(),
@@ -262,6 +328,7 @@ export const planSchema = z.strictObject({
     .describe(
       'who is told when a run fails, is rolled back, needs a person, or (if asked) succeeds; a notification that cannot be delivered is a warning, never a failure',
     ),
+  fleet: fleetSchema.optional(),
 });
 
 export type PlanInput = z.infer<typeof planSchema>;
@@ -271,6 +338,7 @@ export type StepInput = z.infer<typeof stepSchema>;
 export type UndoInput = z.infer<typeof undoSchema>;
 export type SystemInput = z.infer<typeof systemSchema>;
 export type GateInput = z.infer<typeof gateSchema>;
+export type FleetInput = z.infer<typeof fleetSchema>;
 export type Triggers = z.infer<typeof triggersSchema>;
 export type Compare = z.infer<typeof compareSchema>;
 export type NotifyInput = z.infer<typeof notifySchema>;

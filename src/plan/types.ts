@@ -1,4 +1,4 @@
-import type { Compare, NotifyOn, Triggers } from './schema.js';
+import type { Compare, FleetInput, NotifyOn, Triggers } from './schema.js';
 
 /**
  * The resolved plan: vars interpolated, durations in milliseconds, defaults filled in, kinds
@@ -123,6 +123,8 @@ export interface Plan {
   gate: Gate;
   /** `notify:` (absent: nobody is notified). */
   notify?: NotifyTarget[];
+  /** The `fleet:` section as written (read by `gnr-migrate fleet`). */
+  fleet?: FleetInput;
   warnings: string[];
 }
 

@@ -33,11 +33,12 @@ describe('the packed tarball', () => {
     expect(files).toContain('dist/bundle/main.js');
     expect(files).toContain('dist/bundle/file-worker.js');
     expect(files).toContain('migration/plan.yaml');
+    expect(files).toContain('migration/fleet/playbook.yaml');
     expect(files).toContain('dist/schemas/plan.schema.json');
     expect(
       files.filter(
         (f) =>
-          !/^(bin\/|dist\/bundle\/[^/]+\.js$|dist\/schemas\/|migration\/plan\.yaml$|package\.json$|README\.md$|LICENSE)/.test(
+          !/^(bin\/|dist\/bundle\/[^/]+\.js$|dist\/schemas\/|migration\/plan\.yaml$|migration\/fleet\/playbook\.yaml$|package\.json$|README\.md$|LICENSE)/.test(
             f,
           ),
       ),
