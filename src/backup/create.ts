@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fsyncDir } from '../core/atomic.js';
 import { systemClock } from '../core/clock.js';
 import { FailedError } from '../core/errors.js';
@@ -96,7 +106,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
         const previous = await findPrevious(ws, system.name, scan.source, scan.sourceType);
         const filled = await fillData(data, scan, previous, signal, lap);
         built = {
-          body: filled.lines,
+          body: { file: filled.entriesFile },
           ...filled,
           skipped: scan.skipped,
           previous: previous?.id ?? null,
@@ -159,6 +169,17 @@ function writeBody(lines: string[], put: (bytes: Buffer) => void): void {
   put(Buffer.from('\n  ]\n}\n'));
 }
 
+/** The entries part written by an EntrySink, copied in a MiB at a time. */
+function copyBody(file: string, put: (bytes: Buffer) => void): void {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) put(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The first `<system>_<stamp>[-N]` not taken. */
 export function freeId(ws: Workspace, system: string, at: Date): string {
   for (let seq = 1; ; seq++) {
@@ -175,7 +196,7 @@ async function publish(
   ws: Workspace,
   tmp: string,
   header: ManifestHeader,
-  body: string | Buffer | string[],
+  body: string | Buffer | string[] | { file: string },
   listing: Buffer | undefined,
 ): Promise<{ finalId: string; hash: string }> {
   for (let attempt = 0; ; attempt++) {
@@ -188,6 +209,7 @@ async function publish(
     try {
       put(Buffer.from(manifestHead(header)));
       if (Array.isArray(body)) writeBody(body, put);
+      else if (typeof body === 'object' && 'file' in body) copyBody(body.file, put);
       else put(typeof body === 'string' ? Buffer.from(body) : body);
       fsyncSync(fd);
     } finally {
@@ -198,6 +220,9 @@ async function publish(
     if (listing) writeFileSync(join(tmp, listingName), listingFile(hash, header.excludes, listing));
     try {
       await rename(tmp, backupDir(ws, header.id));
+      // Kept until here for a retry under another id; only manifest.json says what it held.
+      if (typeof body === 'object' && 'file' in body)
+        rmSync(join(backupDir(ws, header.id), basename(body.file)), { force: true });
       await fsyncDir(ws.backupsDir);
       return { finalId: header.id, hash };
     } catch (err) {

@@ -3,7 +3,6 @@ import { NotPatchable, planPatch } from './incremental.js';
 import type { LinkFarm } from './link-farm.js';
 import { reusable } from './listing.js';
 import type { Manifest, ManifestHeader } from './manifest.js';
-import { manifestBody } from './manifest-format.js';
 import { applyPatch, checkFarm } from './patch.js';
 import type { PreviousBytes, PreviousLines } from './previous.js';
 import type { SourceScan } from './source.js';
@@ -19,7 +18,7 @@ import type { CreateBackupOptions } from './types.js';
 export interface Built {
   /** The manifest from `,\n  "entries": [` to its end. */
   /** The entries part of manifest.json: its bytes, or the entry lines (manifestBody's input). */
-  body: string | Buffer | string[];
+  body: string | Buffer | string[] | { file: string };
   totals: Manifest['totals'];
   hardLinks: number;
   skipped: ManifestHeader['skipped'];
