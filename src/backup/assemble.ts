@@ -1,4 +1,5 @@
 import { FailedError } from '../core/errors.js';
+import type { EntrySink } from './entry-sink.js';
 import type { FileResult, FileStat } from './file-ops.js';
 import { entryLine } from './incremental.js';
 import type { Manifest } from './manifest.js';
@@ -14,7 +15,8 @@ import type { WalkEntry } from './walk.js';
  * write the entries, without making 20,000 objects to stringify.
  */
 export interface Filled {
-  lines: string[];
+  /** The entries part of the manifest, written by the sink (entry-sink.ts). */
+  entriesFile: string;
   totals: Manifest['totals'];
   vanished: string[];
   hardLinks: number;
@@ -23,8 +25,18 @@ export interface Filled {
 }
 
 export class Assembler {
-  /** Lines of the files, by index in `files`; undefined for a file left out. */
+  /**
+   * Lines of the files, by index in `files`, until written: the lines go to the sink in walk
+   * order as soon as every file before them is in, so only the batches in flight are held.
+   */
   private readonly fileLines: Array<string | undefined>;
+  /** 1: the file's result is in (its line in fileLines, or none when it was left out). */
+  private readonly arrived: Uint8Array;
+  /** The next entry of the walk to write, and its index among the files. */
+  private nextEntry = 0;
+  private nextFile = 0;
+  private dirs = 0;
+  private symlinks = 0;
   private readonly vanished: string[] = [];
   private readonly failed: string[] = [];
   private linkedFiles = 0;
@@ -38,8 +50,10 @@ export class Assembler {
     private readonly scan: SourceScan,
     private readonly files: WalkEntry[],
     private readonly previous: Previous | undefined,
+    private readonly sink: EntrySink,
   ) {
     this.fileLines = new Array(files.length);
+    this.arrived = new Uint8Array(files.length);
   }
 
   /** `results[k]` is the outcome for `files[from + k]`; a linked file takes its hash from `previous`. */
@@ -47,6 +61,7 @@ export class Assembler {
     for (let k = 0; k < results.length; k++) {
       const r = results[k]!;
       const e = this.files[from + k]!;
+      this.arrived[from + k] = 1;
       this.asWalked &&= sameAsWalked(e, r);
       if (r.error) {
         if (r.error.code === 'ENOENT') this.vanished.push(e.path);
@@ -66,6 +81,27 @@ export class Assembler {
       this.stored++;
       this.fileLines[from + k] = fileLine(JSON.stringify(e.path), st, size, sha256);
     }
+    this.drain();
+  }
+
+  /** Writes the lines of the walk's entries in order, up to the first file not in yet. */
+  private drain(): void {
+    const entries = this.scan.entries;
+    for (; this.nextEntry < entries.length; this.nextEntry++) {
+      const e = entries[this.nextEntry]!;
+      if (e.type === 'file') {
+        const f = this.nextFile;
+        if (!this.arrived[f]) return;
+        const line = this.fileLines[f];
+        if (line !== undefined) this.sink.push(line);
+        this.fileLines[f] = undefined;
+        this.nextFile++;
+      } else {
+        if (e.type === 'dir') this.dirs++;
+        else this.symlinks++;
+        this.sink.push(entryLine(JSON.stringify(e.path), e));
+      }
+    }
   }
 
   finish(): Filled {
@@ -75,23 +111,11 @@ export class Assembler {
         `cannot back up ${scan.source}: ${failed.length} file(s) could not be copied:\n  ${failed.slice(0, 10).join('\n  ')}` +
           (failed.length > 10 ? `\n  and ${failed.length - 10} more` : ''),
       );
-    const lines: string[] = [];
-    let dirs = 0;
-    let symlinks = 0;
-    let f = 0;
-    for (const e of scan.entries) {
-      if (e.type === 'file') {
-        // `files` is the walk's files in walk order.
-        const line = this.fileLines[f++];
-        if (line !== undefined) lines.push(line);
-      } else {
-        if (e.type === 'dir') dirs++;
-        else symlinks++;
-        lines.push(entryLine(JSON.stringify(e.path), e));
-      }
-    }
+    this.drain();
+    this.sink.finish();
+    const { dirs, symlinks } = this;
     return {
-      lines,
+      entriesFile: this.sink.path,
       vanished: this.vanished,
       hardLinks: this.hardLinks,
       asWalked: this.asWalked,

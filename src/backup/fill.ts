@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Assembler, attrs, type Filled } from './assemble.js';
+import { EntrySink } from './entry-sink.js';
 import type { FileStat, FileTask } from './file-ops.js';
 import { under } from './layout.js';
 import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
@@ -42,15 +44,23 @@ export async function fillData(
   });
   // Mostly copies: on worker threads (pool.ts); mostly links: on this one.
   const linkable = tasks.filter((t) => t.op === 'backup' && t.prev).length;
-  const assembler = new Assembler(scan, files, previous);
-  await runFileTasks(tasks, {
-    ...(signal ? { signal } : {}),
-    onBatch: (from, results) => assembler.add(from, results),
-    threads: linkable * 2 < tasks.length ? copyThreads() : defaultThreads(),
-    sizes: files.map((f) => previous?.files.get(f.path)?.size ?? 16 * 1024),
-  });
-  lap(`${files.length} files linked or copied`);
-  const filled = assembler.finish();
+  // Beside data/ in the backup's temporary folder; create.ts moves it into manifest.json.
+  const sink = new EntrySink(join(dirname(data), 'entries.part'));
+  const assembler = new Assembler(scan, files, previous, sink);
+  let filled: Filled;
+  try {
+    await runFileTasks(tasks, {
+      ...(signal ? { signal } : {}),
+      onBatch: (from, results) => assembler.add(from, results),
+      threads: linkable * 2 < tasks.length ? copyThreads() : defaultThreads(),
+      sizes: files.map((f) => previous?.files.get(f.path)?.size ?? 16 * 1024),
+    });
+    lap(`${files.length} files linked or copied`);
+    filled = assembler.finish();
+  } catch (err) {
+    sink.abandon();
+    throw err;
+  }
 
   const links = scan.entries.filter(
     (e): e is WalkEntry & { st: FileStat; target: string } => e.type === 'symlink',

@@ -3,7 +3,6 @@ import { NotPatchable, planPatch } from './incremental.js';
 import type { LinkFarm } from './link-farm.js';
 import { reusable } from './listing.js';
 import type { Manifest, ManifestHeader } from './manifest.js';
-import { manifestBody } from './manifest-format.js';
 import { applyPatch, checkFarm } from './patch.js';
 import type { PreviousBytes, PreviousLines } from './previous.js';
 import type { SourceScan } from './source.js';
@@ -18,7 +17,8 @@ import type { CreateBackupOptions } from './types.js';
 /** What a build gives the manifest besides its header's fixed fields. */
 export interface Built {
   /** The manifest from `,\n  "entries": [` to its end. */
-  body: string | Buffer;
+  /** The entries part of manifest.json: its bytes, or the entry lines (manifestBody's input). */
+  body: string | Buffer | string[] | { file: string };
   totals: Manifest['totals'];
   hardLinks: number;
   skipped: ManifestHeader['skipped'];
@@ -88,7 +88,7 @@ export async function patchedFromFarm(
   try {
     const patched = await applyPatch(data, plan, signal);
     lap(`link farm patched (${patched.totals.files - patched.totals.linkedFiles} files copied)`);
-    return { ...patched, body: manifestBody(patched.lines), skipped: scan.skipped, previous: prev.id };
+    return { ...patched, body: patched.lines, skipped: scan.skipped, previous: prev.id };
   } catch (err) {
     if (!(err instanceof NotPatchable)) throw err;
     lap(`link farm not usable (${err.message}): copying file by file`);

@@ -145,12 +145,16 @@ async function build(
     makeDirs(fresh, dirs);
     tasks = files.map((e) => task(e, under(fresh, e.path)));
   }
-  const results = await runFileTasks(tasks, {
+  const problems: VerifyProblem[] = [];
+  await runFileTasks(tasks, {
     ...(signal ? { signal } : {}),
     threads: copyThreads(),
     sizes: files.map((e) => e.size),
+    // Checked as each batch comes back, not kept to the end.
+    onBatch: (from, results) => {
+      for (let k = 0; k < results.length; k++) problems.push(...fileProblems(files[from + k]!, results[k]!));
+    },
   });
-  const problems = results.flatMap((r, i) => fileProblems(files[i]!, r));
   if (problems.length > 0 || m.sourceType === 'file') return sortByPath(problems);
   makeSymlinks(
     fresh,

@@ -10,8 +10,10 @@ export function tracer(what: string): (stage: string) => void {
   return (stage) => {
     const now = performance.now();
     process.stderr.write(
-      `[trace] ${what}: ${stage} ${(now - last).toFixed(1)} ms (at ${now.toFixed(0)} ms)\n`,
+      `[trace] ${what}: ${stage} ${(now - last).toFixed(1)} ms (at ${now.toFixed(0)} ms, heap ${mb(process.memoryUsage().heapUsed)} MB, rss ${mb(process.memoryUsage.rss())} MB)\n`,
     );
     last = now;
   };
 }
+
+const mb = (n: number) => Math.round(n / 2 ** 20);

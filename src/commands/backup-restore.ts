@@ -55,9 +55,10 @@ export async function run(
     out.data({ ok: true, ...result });
     return 0;
   }
-  if (result.sourceMismatch !== undefined)
+  // With --to the operator chose another place; without, the plan's path wins over the backup's.
+  if (result.sourceMismatch !== undefined && !options.to)
     out.warn(
-      `backup ${id} was taken of ${result.sourceMismatch}; it was restored into ${result.target} (the plan's path${options.to ? ', or --to' : ''}), not there`,
+      `backup ${id} was taken of ${result.sourceMismatch}; it was restored into ${result.target}, the plan's path of system ${info.system}, not there`,
     );
   if (result.leftOut?.length)
     out.warn(
