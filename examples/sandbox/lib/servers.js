@@ -5,7 +5,7 @@
 // in log files) and stop cleanly on SIGTERM.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
@@ -94,23 +94,30 @@ function registerPage(state, { pageId, user, connection }) {
 
 // ── gnrdaemon ─────────────────────────────────────────────────────────────────────────────
 
-/** The daemon: one line of JSON in (`{cmd, args}`), one line of JSON out (`{ok, result|error}`). */
+/**
+ * The daemon: one line of JSON in (`{cmd, args}`), one line of JSON out (`{ok, result|error}`).
+ * Like the real one (genropy/genropy gnrpy/gnr/web/daemon/siteregister.py), it does NOT bring a
+ * saved register back: `GlobalRegister.load()` re-reads the `.pik` that `dump()` wrote with
+ * 'wb' in text mode, so a site whose folder holds `siteregister_data.pik` gets a dead register
+ * (UnicodeDecodeError; siteRegisters shows `is_alive: False`) and its gunicorn cannot start.
+ */
 export async function runGnrDaemon({ host, port }) {
   const env = readEnvironment();
   const sites = listSites(env.projects);
   const states = new Map();
+  /** @type {Map<string, { alive: boolean, started: Date, registerPort: number }>} */
+  const registers = new Map();
   for (const site of sites) {
     const pik = join(site.dir, 'siteregister_data.pik');
-    let state = emptyState(site.name);
+    let alive = true;
     if (existsSync(pik)) {
-      try {
-        state = readPik(pik);
-        log(`site ${site.name}: register restored from ${pik} (${Object.keys(state.pages).length} pages)`);
-      } catch (err) {
-        log(`site ${site.name}: cannot load ${pik}: ${err.message}; starting empty`);
-      }
+      alive = false;
+      log(
+        `site ${site.name}: loading ${pik}: UnicodeDecodeError: 'utf-8' codec can't decode byte 0x80 in position 0: invalid start byte`,
+      );
     }
-    states.set(site.name, state);
+    states.set(site.name, emptyState(site.name));
+    registers.set(site.name, { alive, started: new Date(), registerPort: port + 1 + registers.size });
   }
   const life = lifecycle();
   const server = createNetServer((socket) => {
@@ -143,10 +150,26 @@ export async function runGnrDaemon({ host, port }) {
       case 'ping':
         return reply(socket, { ok: true, result: 'ping' });
       case 'siteRegisters':
-        return reply(socket, { ok: true, result: [...states.keys()] });
+        return reply(socket, {
+          ok: true,
+          result: [...registers.entries()].map(([name, r]) => ({
+            name,
+            registerPort: r.registerPort,
+            started: r.started.toISOString(),
+            storagePath: join(sites.find((x) => x.name === name)?.dir ?? '', 'siteregister_data.pik'),
+            alive: r.alive,
+          })),
+        });
+      case 'site_alive':
+        return reply(socket, { ok: true, result: registers.get(args.site)?.alive ?? false });
       case 'register_page': {
         const state = states.get(args.site);
         if (!state) return reply(socket, { ok: false, error: `unknown site ${args.site}` });
+        if (!registers.get(args.site)?.alive)
+          return reply(socket, {
+            ok: false,
+            error: `Pyro4.errors.CommunicationError: site register ${args.site} is dead`,
+          });
         registerPage(state, args);
         return reply(socket, { ok: true, result: true });
       }
@@ -228,8 +251,13 @@ export function daemonCall(cmd, args = {}, { host, port, timeoutMs = 3000 } = re
 
 /**
  * kind: `wsgi` (gunicorn: HTTP only, registers through gnrdaemon), `front` (genro-asgi wrapping
- * the WSGI root: same registers, plus the WebSocket upgrade), `bridge` (genropy-asgi: registers
- * in process, `/_server/monitor_state`, `/metrics`, workers, sticky routing, NATS).
+ * the WSGI root — a capability upstream has not released, see standins.js — same registers, plus
+ * the WebSocket upgrade and gnrasync's `POST /wsproxy` once it owns `<site>/sockets/async.sock`),
+ * `bridge` (genropy-asgi's gnrasgiserve: registers in process and empty at start,
+ * `/_server/monitor_state`, workers and the `sticky_cid` cookie).
+ * What every kind answers as the real site does (realhost README): `/` 200 with
+ * `Set-Cookie: <site>="…"`, `/sys/heartbeat` 500 (it is the task scheduler's trigger), `/_ping`
+ * 412, `/metrics` with `genropy_site_counters{counter=…}` lines.
  * `inProcess`: the `gnr.web:daemon` entry point was installed when the process started (Python
  * resolves it at import), so the registers live in the process instead of gnrdaemon.
  */
@@ -238,43 +266,21 @@ export async function runSiteServer({
   address,
   site,
   inProcess,
-  workers = 1,
-  pages = {},
-  nats = null,
+  workers = 0,
+  resident = false,
   errorNoise = false,
+  wsproxySocket = null,
 }) {
-  const started = Date.now();
   const serverHeader = kind === 'wsgi' ? 'gunicorn' : 'uvicorn';
-  const stickyCookie = process.env.GNR_ASGI_STICKY_COOKIE || 'sticky_cid';
-  let requests = 0;
-  const life = lifecycle(() => natsSocket?.destroy());
+  const pool = kind === 'bridge' && workers > 0;
+  const workerCount = Math.max(1, workers);
+  const life = lifecycle();
 
-  // Registers: in process (genropy-asgi) or through gnrdaemon (Pyro).
-  let state = emptyState(site.name);
-  let restored = false;
-  if (inProcess) {
-    const pik = join(site.dir, 'siteregister_data.pik');
-    if (existsSync(pik)) {
-      try {
-        state = readPik(pik);
-        restored = true;
-        log(
-          `register restored from ${pik}: ${Object.keys(state.pages).length} pages, ${Object.keys(state.connections).length} connections`,
-        );
-      } catch (err) {
-        log(`cannot load ${pik}: ${err.message}; registers start empty`);
-        siteLog(site.dir, 'ERROR', `siteregister: cannot load ${pik}: ${err.message}`);
-      }
-    }
-  }
+  // Registers: in process (genropy-asgi: never loaded from siteregister_data.pik) or gnrdaemon.
+  const state = emptyState(site.name);
   const registers = inProcess
     ? {
-        ping: async () => 'ping',
-        register: async (page) => {
-          registerPage(state, page);
-          const ids = Object.keys(state.pages);
-          if (pages.max && ids.length > pages.max) delete state.pages[ids[0]];
-        },
+        register: async (page) => registerPage(state, page),
         stats: async () => ({
           pages: Object.keys(state.pages).length,
           connections: Object.keys(state.connections).length,
@@ -282,96 +288,69 @@ export async function runSiteServer({
         }),
       }
     : {
-        ping: () => daemonCall('ping'),
         register: (page) => daemonCall('register_page', { site: site.name, ...page }),
         stats: () => daemonCall('stats', { site: site.name }),
       };
   const daemonLost = (err) =>
     siteLog(site.dir, 'ERROR', `register: connection is not longer valid (${err.message})`);
 
-  // NATS: the cross-process channel of a worker pool.
-  let natsSocket = null;
-  let natsConnected = false;
-  if (nats && workers > 1) {
-    try {
-      natsSocket = await natsConnect(nats);
-      natsConnected = true;
-      natsSocket.on('close', () => {
-        natsConnected = false;
-      });
-      log(`connected to NATS at ${nats}; subscribed to dbevent, user.*.notify, system.broadcast`);
-    } catch (err) {
-      console.error(`cannot connect to NATS at ${nats}: ${err.message}`);
-      process.exit(1);
-    }
-  }
-
   const send = (res, status, body, headers = {}) => {
     res.writeHead(status, { server: serverHeader, 'content-type': 'text/plain; charset=utf-8', ...headers });
     res.end(body);
   };
-  const server = createHttpServer(async (req, res) => {
-    requests++;
+  const internalError = (res, message) =>
+    send(
+      res,
+      500,
+      `<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1><pre>${message}</pre></body></html>\n`,
+      { 'content-type': 'text/html; charset=utf-8' },
+    );
+  const handler = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname;
     try {
-      if (path === '/sys/heartbeat') {
-        await registers.ping();
-        return send(res, 200, 'OK\n');
-      }
-      if (kind === 'bridge' && path === '/_server/monitor_state') {
+      if (path === '/sys/heartbeat')
+        // The task scheduler's trigger, not a health probe (realhost: 500).
+        return internalError(res, "AttributeError: 'SqlTable' object has no attribute 'runScheduled'");
+      if (path === '/_ping') return send(res, 412, 'Precondition Failed\n');
+      if (path === '/wsproxy' && req.method === 'POST' && kind !== 'wsgi')
+        return wsproxyAnswer(req, res, serverHeader);
+      if (path === '/metrics') {
         const s = await registers.stats();
-        return send(
-          res,
-          200,
-          `${JSON.stringify({
-            server: 'genropy-asgi',
-            version: '0.2.0',
-            site: site.name,
-            pid: process.pid,
-            mode: workers > 1 ? 'pool' : 'single',
-            workers,
-            registers: 'in-process',
-            restored_from_pik: restored,
-            pages: {
-              lifecycle: pages.lifecycle ?? 'ephemeral',
-              count: s.pages,
-              ttl: pages.ttl ?? null,
-              max: pages.max ?? null,
-            },
-            users: s.users,
-            connections: s.connections,
-            sticky: workers > 1 ? { cookie: stickyCookie } : null,
-            nats: nats ? { url: nats, connected: natsConnected } : null,
-            requests,
-            uptime_s: Math.round((Date.now() - started) / 1000),
-            rss_mb: Math.round(process.memoryUsage().rss / 1048576),
-          })}\n`,
-          { 'content-type': 'application/json' },
-        );
-      }
-      if (kind === 'bridge' && path === '/metrics') {
-        const s = await registers.stats();
-        const l = `site="${site.name}"`;
         return send(
           res,
           200,
           [
-            '# HELP genropy_asgi_workers Worker processes serving the site.',
-            '# TYPE genropy_asgi_workers gauge',
-            `genropy_asgi_workers{${l}} ${workers}`,
-            '# HELP genropy_asgi_pages Live pages in the page registry.',
-            '# TYPE genropy_asgi_pages gauge',
-            `genropy_asgi_pages{${l},lifecycle="${pages.lifecycle ?? 'ephemeral'}"} ${s.pages}`,
-            `genropy_asgi_users{${l}} ${s.users}`,
-            `genropy_asgi_connections{${l}} ${s.connections}`,
-            '# TYPE genropy_asgi_requests_total counter',
-            `genropy_asgi_requests_total{${l}} ${requests}`,
-            `genropy_asgi_nats_connected{${l}} ${natsConnected ? 1 : 0}`,
-            `process_resident_memory_bytes ${process.memoryUsage().rss}`,
+            `genropy_site_counters{counter="users"} ${s.users}`,
+            `genropy_site_counters{counter="pages"} ${s.pages}`,
+            `genropy_site_counters{counter="connections"} ${s.connections}`,
+            'genropy_site_counters{counter="stale_connections_5min"} 0',
             '',
           ].join('\n'),
-          { 'content-type': 'text/plain; version=0.0.4' },
+          { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+        );
+      }
+      if (kind === 'bridge' && path === '/_server/monitor_state') {
+        const s = await registers.stats();
+        const rss = process.memoryUsage().rss;
+        const share = (n, i) => Math.floor(n / workerCount) + (i < n % workerCount ? 1 : 0);
+        const workersState = Array.from({ length: workerCount }, (_, i) => ({
+          worker_id: i + 1,
+          status: 'running',
+          users: share(s.users, i),
+          connections: share(s.connections, i),
+          pressure: { occupancy: 0.05, pages: share(s.pages, i), rss },
+        }));
+        return send(
+          res,
+          200,
+          `${JSON.stringify({
+            apps: { '': { kind: pool ? 'pool' : 'single', workers: workersState } },
+            groups: pool
+              ? [{ name: 'default', reception: 1, workers: workersState.map((w) => w.worker_id) }]
+              : [],
+          })}\n`,
+          { 'content-type': 'application/json' },
         );
       }
       if (path === '/' || path === '/index') {
@@ -379,19 +358,17 @@ export async function runSiteServer({
           (req.headers.cookie ?? '')
             .split(';')
             .map((c) => c.trim().split('='))
-            .filter((kv) => kv.length === 2),
+            .filter((kv) => kv.length >= 2)
+            .map(([k, ...v]) => [k, v.join('=')]),
         );
-        const connection = cookies.gnr_conn ?? id22();
-        const headers = { 'content-type': 'text/html; charset=utf-8' };
-        const setCookies = [`gnr_conn=${connection}; Path=/; HttpOnly`];
-        let pageId = id22();
-        if (workers > 1) {
-          const cid = cookies[stickyCookie] ?? id22();
-          const worker = (createHash('sha1').update(cid).digest()[0] % workers) + 1;
-          pageId += `|p${String(worker).padStart(2, '0')}`;
-          setCookies.push(`${stickyCookie}=${cid}; Path=/; HttpOnly; SameSite=Lax`);
-        }
-        headers['set-cookie'] = setCookies;
+        const known = /connection_id=\+?([\w-]+)/.exec(cookies[site.name] ?? '')?.[1];
+        const connection = known ?? id22();
+        const pageId = id22();
+        const setCookies = [
+          `${site.name}="${randomBytes(20).toString('base64')}?connection_id=+${connection}&data=+zA=&user=+guest"; Path=/`,
+        ];
+        if (pool)
+          setCookies.push(`sticky_cid=${cookies.sticky_cid ?? id22()}; Path=/; HttpOnly; SameSite=Lax`);
         await registers.register({ pageId, user: 'guest', connection });
         if (errorNoise) siteLog(site.dir, 'ERROR', `page ${pageId}: connection is not longer valid`);
         return send(
@@ -399,30 +376,65 @@ export async function runSiteServer({
           200,
           `<!DOCTYPE html>\n<html><head><title>${site.name}</title></head><body>\n` +
             `<script>genro.page_id = "${pageId}"; genro.connection_id = "${connection}";</script>\n` +
-            `<p>Genropy site ${site.name} (sandbox, ${kind})</p>\n</body></html>\n`,
-          headers,
+            `<p>Genropy site ${site.name} (sandbox, ${kind}${resident ? ', resident pages' : ''})</p>\n</body></html>\n`,
+          { 'content-type': 'text/html; charset=utf-8', 'set-cookie': setCookies, 'x-gnrtime': '0.01' },
         );
       }
       if (path === '/websocket') return send(res, 426, 'Upgrade Required\n', { upgrade: 'websocket' });
       return send(res, 404, 'Not Found\n');
     } catch (err) {
       daemonLost(err);
-      return send(res, 503, `Service Unavailable: ${err.message}\n`);
+      return internalError(res, `GnrDaemon is not started: ${err.message}`);
     }
-  });
-  server.keepAliveTimeout = 5000;
-  server.on('connection', (s) => life.track(s));
-  if (kind !== 'wsgi') server.on('upgrade', (req, socket) => acceptWebSocket(req, socket, serverHeader));
-  else
-    server.on('upgrade', (_req, socket) =>
-      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'),
-    );
-  life.servers.add(server);
-  await listen(server, address);
+  };
+  const makeServer = () => {
+    const server = createHttpServer(handler);
+    server.keepAliveTimeout = 5000;
+    server.on('connection', (s) => life.track(s));
+    if (kind !== 'wsgi') server.on('upgrade', (req, socket) => acceptWebSocket(req, socket, serverHeader));
+    else
+      server.on('upgrade', (_req, socket) =>
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'),
+      );
+    life.servers.add(server);
+    return server;
+  };
+  await listen(makeServer(), address);
+  // The ASGI front takes over gnrasync's push channel when nobody else holds the socket.
+  if (wsproxySocket && !(await socketAnswers(wsproxySocket)))
+    await listen(makeServer(), { path: wsproxySocket });
   log(
     `${kind} server for site ${site.name} listening on ${address.path ?? `${address.host}:${address.port}`}` +
-      ` (registers ${inProcess ? 'in process' : 'via gnrdaemon'}, workers ${workers}, pages ${pages.lifecycle ?? 'ephemeral'})`,
+      ` (registers ${inProcess ? 'in process' : 'via gnrdaemon'}, workers ${pool ? workerCount : 'single'}` +
+      `${resident ? ', resident pages' : ''})`,
   );
+}
+
+/** Is something accepting connections on this unix socket? */
+function socketAnswers(path) {
+  return new Promise((resolve) => {
+    const socket = connect({ path });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** gnrasync's `POST /wsproxy` (genropy/genropy gnrpy/gnr/web/gnrasync.py wsproxy_handler). */
+function wsproxyAnswer(req, res, serverHeader) {
+  let body = '';
+  req.on('data', (c) => {
+    body += c;
+  });
+  req.on('end', () => {
+    const form = new URLSearchParams(body);
+    // realhost: an empty envelope is a 500 (the handler cannot decode it)
+    const ok = Boolean(form.get('envelope'));
+    res.writeHead(ok ? 200 : 500, { server: serverHeader, 'content-type': 'text/plain; charset=utf-8' });
+    res.end(ok ? 'OK\n' : '500 Internal Server Error\n\nServer got itself in trouble\n');
+  });
 }
 
 function acceptWebSocket(req, socket, serverHeader) {
@@ -440,50 +452,38 @@ function acceptWebSocket(req, socket, serverHeader) {
   socket.on('error', () => {});
 }
 
-function natsConnect(url) {
-  const m = /^nats:\/\/([^:/]+):(\d+)/.exec(url);
-  if (!m) return Promise.reject(new Error(`bad NATS URL ${url}`));
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: m[1] === 'localhost' ? '127.0.0.1' : m[1], port: Number(m[2]) });
-    let buf = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error('timeout'));
-    }, 3000);
-    socket.on('data', (c) => {
-      buf += c.toString();
-      if (buf.startsWith('INFO ') && buf.includes('\r\n') && !buf.includes('PONG')) {
-        socket.write(
-          'CONNECT {"verbose":false,"name":"genropy-asgi"}\r\nSUB dbevent 1\r\nSUB system.broadcast 2\r\nPING\r\n',
-        );
-      }
-      if (buf.includes('PONG\r\n')) {
-        clearTimeout(timer);
-        socket.removeAllListeners('data');
-        socket.on('data', () => {});
-        resolve(socket);
-      }
-    });
-    socket.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(err.code ?? err.message));
-    });
-  });
-}
+// ── gnrasync (aiohttp: /websocket, POST /wsproxy) ─────────────────────────────────────────
 
-// ── gnrasync (the Tornado WebSocket server) ───────────────────────────────────────────────
-
-export async function runAsyncServer({ address, site }) {
+/**
+ * Like `gnr web async <site> [-p PORT]` (genropy/genropy gnrpy/gnr/web/gnrasync.py): always
+ * binds `<site>/sockets/async.sock`; with a port also 0.0.0.0:PORT (here 127.0.0.1) and writes
+ * `<site>/sockets/async_port`.
+ */
+export async function runAsyncServer({ port, site }) {
   const life = lifecycle();
-  const server = createHttpServer((_req, res) => {
-    res.writeHead(426, { server: 'TornadoServer/6.4.1', upgrade: 'websocket' });
-    res.end('Can "Upgrade" only to "WebSocket".\n');
-  });
-  server.on('connection', (s) => life.track(s));
-  server.on('upgrade', (req, socket) => acceptWebSocket(req, socket, 'TornadoServer/6.4.1'));
-  life.servers.add(server);
-  await listen(server, address);
-  log(`gnrasync for site ${site.name} listening on ${address.path ?? `${address.host}:${address.port}`}`);
+  const serverHeader = 'Python/3.11 aiohttp/3.9.5';
+  const make = () => {
+    const server = createHttpServer((req, res) => {
+      if ((req.url ?? '').split('?')[0] === '/wsproxy' && req.method === 'POST')
+        return wsproxyAnswer(req, res, serverHeader);
+      res.writeHead(404, { server: serverHeader });
+      res.end('404: Not Found');
+    });
+    server.on('connection', (s) => life.track(s));
+    server.on('upgrade', (req, socket) => acceptWebSocket(req, socket, serverHeader));
+    life.servers.add(server);
+    return server;
+  };
+  const sockets = join(site.dir, 'sockets');
+  mkdirSync(sockets, { recursive: true });
+  await listen(make(), { path: join(sockets, 'async.sock') });
+  if (port) {
+    await listen(make(), { host: '127.0.0.1', port });
+    writeFileSync(join(sockets, 'async_port'), String(port));
+  }
+  log(
+    `gnrasync for site ${site.name} on ${join(sockets, 'async.sock')}${port ? ` and 127.0.0.1:${port}` : ''}`,
+  );
 }
 
 // ── a program with no listener (gnrtaskscheduler, gnrtaskworker) ─────────────────────────
