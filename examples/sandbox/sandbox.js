@@ -126,6 +126,10 @@ export async function createSandbox(options = {}) {
     nginx_port: String(nginx),
     daemon_address: `127.0.0.1:${daemon}`,
     asgi_port: String(asgi),
+    // Not used by the default plan any more (it reads the upstreams above); kept for plans and
+    // tests written against the sandbox's ports (test/fleet).
+    gunicorn_port: String(gunicorn),
+    async_port: String(async),
     // Smaller numbers than production, so a run takes seconds.
     workers: '3',
     min_free_mb: '64',

@@ -162,10 +162,14 @@ export function which(program, pathValue = process.env.PATH ?? '', skipDir = nul
  * pipes: the caller must be able to exit at once), its pid in `pidFile` and in the sandbox's
  * registry, and `GNR_SANDBOX_DAEMON=<root>` in its environment so `stop()` can find it.
  */
+/**
+ * @param {{ root: string, argv: string[], cwd?: string, env: NodeJS.ProcessEnv, logFile: string, pidFile: string | null }} options
+ */
 export function spawnDaemon({ root, argv, cwd, env, logFile, pidFile }) {
   mkdirSync(dirname(logFile), { recursive: true });
   if (pidFile) mkdirSync(dirname(pidFile), { recursive: true });
   const out = openSync(logFile, 'a');
+  /** @type {NodeJS.ProcessEnv} */
   const fullEnv = { ...env, GNR_SANDBOX_ROOT: root, GNR_SANDBOX_DAEMON: root };
   const program = which(argv[0], fullEnv.PATH) ?? argv[0];
   appendFileSync(logFile, `--- ${new Date().toISOString()} start: ${argv.join(' ')}\n`);
@@ -383,6 +387,13 @@ export const basePackages = {
 const normalise = (name) => name.toLowerCase().replace(/[-_.]+/g, '-');
 const distDirName = (name, version) => `${name.replace(/-/g, '_')}-${version}.dist-info`;
 
+/**
+ * @param {string} sitePackages
+ * @param {string} name
+ * @param {{ version: string, requires?: string[], entryPoints?: string, summary?: string, modules?: Record<string, string>, scripts?: string[] }} dist
+ * @param {string | null} [venvBin]
+ * @param {string | null} [standInBin]
+ */
 export function writeDist(
   sitePackages,
   name,

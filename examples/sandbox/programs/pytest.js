@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { err, options, out } from '../lib/cli.js';
 
+/** @param {{ P?: unknown, argv: string[], fault: string | null }} options */
 export function run({ argv, fault }) {
   const { pos } = options(argv, {
     values: ['-p', '-k', '-m', '--rootdir', '-o', '--junitxml'],
