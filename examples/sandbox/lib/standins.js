@@ -2,7 +2,7 @@
 // `genro-asgi`, `supervisorctl`, `nginx`, `systemctl`, `pip`, `python3`, `pytest`, `nats-server`.
 // Each launcher in `<sandbox>/bin/` calls `main(name, argv)` with GNR_SANDBOX_ROOT set. They
 // change the sandbox's files the way the real programs change a host's, print what the real
-// ones print (test/unit/sandbox-*.test.ts holds them to the outputs recorded from a real host in
+// ones print (test/e2e/sandbox-*.test.ts hold them to the outputs recorded from a real host in
 // ../fixtures/realhost/), and exit with the codes the real ones use.
 
 import { run as genroAsgi } from '../programs/genro-asgi.js';
