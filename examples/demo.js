@@ -14,17 +14,17 @@ import { fileURLToPath } from 'node:url';
 import { createSandbox } from './sandbox/sandbox.js';
 
 const bin = fileURLToPath(new URL('../bin/gnr-migrate.js', import.meta.url));
+const useColor = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+const bold = (s) => (useColor ? `\x1b[1m${s}\x1b[22m` : s);
+const dim = (s) => (useColor ? `\x1b[2m${s}\x1b[22m` : s);
+const cyan = (s) => (useColor ? `\x1b[36m${s}\x1b[39m` : s);
+
 /** The unreleased upstream capabilities the demo asks the sandbox to stand in for. */
 const standIns = [
   { flag: 'wsgi_bridge', what: 'a WSGI bridge in genro-asgi (ASGI wraps WSGI)', phase: '0, 3' },
   { flag: 'resident_pages', what: 'resident pages in genropy-asgi', phase: 5 },
   { flag: 'nats', what: 'NATS notifications and |pNN page ids in genropy-asgi', phase: 7 },
 ];
-const useColor = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
-const bold = (s) => (useColor ? `\x1b[1m${s}\x1b[22m` : s);
-const dim = (s) => (useColor ? `\x1b[2m${s}\x1b[22m` : s);
-const cyan = (s) => (useColor ? `\x1b[36m${s}\x1b[39m` : s);
-
 /**
  * @typedef {{ code: number | null, stdout: string, stderr: string }} CliResult
  * @typedef {object} DemoContext
