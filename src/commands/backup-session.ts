@@ -1,12 +1,13 @@
 import { systemClock } from '../core/clock.js';
 import { InterruptedError } from '../core/errors.js';
 import { currentHost, currentUser } from '../core/host.js';
+import { redact } from '../core/redact.js';
 import { acquireLock, describeHolder } from '../ledger/lock.js';
 import { newRunId } from '../ledger/run-id.js';
 import type { Run } from '../ledger/schema.js';
 import { Ledger } from '../ledger/state.js';
 import { stopOrphanSteps } from '../phases/session.js';
-import type { CommandContext } from './context.js';
+import { type CommandContext, requireWorkspace } from './context.js';
 
 /**
  * What `backup create` and `backup restore` share: the workspace lock, and a ledger run of kind
@@ -23,9 +24,10 @@ export async function withBackupRun<T>(
   ctx: CommandContext,
   body: (run: BackupRun) => Promise<T>,
 ): Promise<T> {
+  requireWorkspace(ctx);
   ctx.handleSignals();
   const lock = await acquireLock(ctx.ws, {
-    command: ctx.commandLine,
+    command: redact(ctx.commandLine),
     user: currentUser(),
     onTakeover: (prev) => ctx.out.warn(`took over a stale lock: ${describeHolder(prev)} is gone`),
   });
@@ -46,7 +48,7 @@ export async function withBackupRun<T>(
         host: currentHost(),
         user: currentUser(),
         pid: process.pid,
-        command: ctx.commandLine,
+        command: redact(ctx.commandLine),
         steps: [],
         backups: [],
         snapshots: [],

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { formatAge } from '../core/clock.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
-import { appliedPhases, unsettledRuns } from '../ledger/run-state.js';
+import { appliedPhases, liveHolderOf, unsettledRuns } from '../ledger/run-state.js';
 import type { Run } from '../ledger/schema.js';
 import { lastRun, readState } from '../ledger/state.js';
 import { phasesInPathOrder, standingOf } from '../phases/path.js';
@@ -27,10 +27,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     countBackups(ws.backupsDir),
     countFiles(ws.failuresDir, '.json'),
   ]);
-  const interrupted = unsettledRuns(
-    state,
-    lockState === 'alive' || lockState === 'other-host' ? lock?.info : undefined,
-  );
+  const interrupted = unsettledRuns(state, liveHolderOf(lock));
   const last = lastRun(state);
   const now = new Date();
 
