@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { FailureRecord } from '../../src/ledger/failure.js';
 import { json, runCli } from '../helpers/cli.js';
@@ -18,13 +18,14 @@ interface PlanFile {
  * back by itself and leaves the host exactly as it was.
  */
 describe.skipIf(!host)('phase 4 on the real host', () => {
+  // Collected even when skipped: nothing here may touch `host` before the tests run.
   const h = host!;
-  const ws = mkdtempSync(join(tmpdir(), 'gnrm-phase4-'));
-  const env = rehearsalEnv(h);
-  const cli = (args: string[], timeoutMs = 600_000) => runCli(args, { cwd: ws, env, timeoutMs });
+  let ws = '';
+  const cli = (args: string[], timeoutMs = 600_000) =>
+    runCli(args, { cwd: ws, env: rehearsalEnv(h), timeoutMs });
   // What a rollback must give back byte for byte: $GNRCFG (with the supervisord file), the
   // instance configuration (with gunicorn's), nginx's files.
-  const watched = [
+  const watched = () => [
     h.paths.gnrcfg!,
     join(h.paths.instanceDir!, 'config'),
     h.paths.nginxConf!,
@@ -32,7 +33,12 @@ describe.skipIf(!host)('phase 4 on the real host', () => {
   ];
   let acks: string[] = [];
   let before: Record<string, string> = {};
-  afterAll(() => rmSync(ws, { recursive: true, force: true }));
+  beforeAll(() => {
+    ws = mkdtempSync(join(tmpdir(), 'gnrm-phase4-'));
+  });
+  afterAll(() => {
+    if (ws) rmSync(ws, { recursive: true, force: true });
+  });
 
   it('init --detect writes a plan for this host; check --phase 4 passes with its acks', async () => {
     const init = await cli(['init', '--detect']);
@@ -47,7 +53,7 @@ describe.skipIf(!host)('phase 4 on the real host', () => {
   });
 
   it('phase 4 --force runs on the real programs until the new server cannot start, rolls back, exits 1', async () => {
-    before = fingerprint(watched);
+    before = fingerprint(watched());
     const run = await cli(['phase', '4', '--force', '--yes', ...acks.flatMap((a) => ['--ack', a])]);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
     // The record says where it stopped: the new server, after genropy-asgi was installed (the
@@ -84,6 +90,6 @@ describe.skipIf(!host)('phase 4 on the real host', () => {
     expect(regs.stdout).toContain(`('${h.site}', {`);
     expect(regs.stdout).toContain("'is_alive': True");
     expect(gnrWebEntryPoints(h)).toEqual([]);
-    expect(fingerprint(watched)).toEqual(before);
+    expect(fingerprint(watched())).toEqual(before);
   });
 });
