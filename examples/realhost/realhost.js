@@ -186,7 +186,11 @@ async function main(argv) {
   }
   const host = readHost(dirArg);
   if (cmd === 'env') {
-    for (const [k, v] of Object.entries(host.env)) process.stdout.write(`export ${k}='${v}'\n`);
+    // PATH is prefixed to the caller's own at eval time, not frozen to this process's PATH.
+    for (const [k, v] of Object.entries(host.env)) {
+      const value = k === 'PATH' ? `'${host.paths.bin}':"$PATH"` : `'${v}'`;
+      process.stdout.write(`export ${k}=${value}\n`);
+    }
     return 0;
   }
   const sup = readPid(host.paths.supervisorPid);

@@ -7,7 +7,7 @@
 //   spawn('gnr-migrate', ['phase', '0', '--yes', ...sb.varArgs()], { env: { ...process.env, ...sb.env } });
 //   await sb.stop();
 //
-//   node examples/sandbox/sandbox.js up [DIR] [--fault SPEC] [--other-site] [--json]
+//   node examples/sandbox/sandbox.js up [DIR] [--fault SPEC] [--unreleased wsgi_bridge,resident_pages,nats] [--other-site] [--json]
 //   node examples/sandbox/sandbox.js env DIR        the --var arguments and the env exports
 //   node examples/sandbox/sandbox.js status DIR     what runs, on which port
 //   node examples/sandbox/sandbox.js down DIR [--keep]   stop everything (and remove DIR)
@@ -82,7 +82,10 @@ export async function freePorts(n) {
  * Builds a sandbox host and (unless `start: false`) starts its services the way the host would
  * at boot: supervisord's programs (gnrdaemon, gunicorn, gnrasync, the task scheduler and
  * worker), nginx and nats-server (systemd units). Resolves when the site answers through nginx.
- * @param {{ dir?: string, faults?: string, otherSite?: boolean, start?: boolean, timeoutMs?: number }} [options]
+ * `unreleased`: the capabilities upstream has not released that the sandbox should stand in for
+ * (`wsgi_bridge`, `resident_pages`, `nats`); without them the plan's capability checks block,
+ * as they do on a real host. They go into `sb.env` as GNR_SANDBOX_UNRELEASED.
+ * @param {{ dir?: string, faults?: string, otherSite?: boolean, start?: boolean, timeoutMs?: number, unreleased?: string[] }} [options]
  * @returns {Promise<Sandbox>}
  */
 export async function createSandbox(options = {}) {
@@ -98,20 +101,35 @@ export async function createSandbox(options = {}) {
   const { P, siteDir, instanceDir, projectDir } = writeLayout(root, ports, { otherSite: options.otherSite });
   const nginxSite = join(P.nginxDir, `sites-available/${names.site}.conf`);
 
+  // The genro-asgi docs' layout (TCP ports, one supervisord file per program in conf.d/):
+  // the default plan's vars for it. The real host of ../shared/realhost has the other one.
   const vars = {
     projects: P.projects,
     project: names.project,
     instance: names.instance,
     site: names.site,
+    site_dir: siteDir,
+    venv: join(root, 'venv'),
+    python: 'python3',
+    gnr: 'gnr',
+    gunicorn_conf: join(siteDir, 'gunicorn.conf.py'),
+    supervisor_dir: dirname(P.supervisorConf),
+    supervisor_program_file: join(P.supervisorDir, 'gnrasgi.conf'),
+    prog_daemon: 'gnrdaemon',
+    prog_wsgi: 'gunicorn',
+    prog_async: 'gnrasync',
+    prog_asgi: 'gnrasgi',
     nginx_site: nginxSite,
-    supervisor_dir: P.supervisorDir,
+    nginx_main_conf: P.nginxConf,
+    wsgi_upstream: `http://127.0.0.1:${gunicorn}`,
+    async_upstream: `http://127.0.0.1:${async}`,
     nginx_port: String(nginx),
+    daemon_address: `127.0.0.1:${daemon}`,
+    asgi_port: String(asgi),
+    // Not used by the default plan any more (it reads the upstreams above); kept for plans and
+    // tests written against the sandbox's ports (test/fleet).
     gunicorn_port: String(gunicorn),
     async_port: String(async),
-    daemon_port: String(daemon),
-    asgi_port: String(asgi),
-    asgi_green_port: String(asgiGreen),
-    nats_port: String(nats),
     // Smaller numbers than production, so a run takes seconds.
     workers: '3',
     min_free_mb: '64',
@@ -120,7 +138,7 @@ export async function createSandbox(options = {}) {
     soak_requests: '400',
     bench_min_ratio: '0.25',
   };
-  const env = sandboxEnv(P, options.faults);
+  const env = sandboxEnv(P, options.faults, options.unreleased);
   writeFileSync(
     join(root, 'sandbox.json'),
     `${JSON.stringify({ root, ports, vars, env, created: new Date().toISOString() }, null, 2)}\n`,
@@ -145,7 +163,7 @@ export async function createSandbox(options = {}) {
   return sandbox;
 }
 
-function sandboxEnv(P, faults) {
+function sandboxEnv(P, faults, unreleased) {
   const node = dirname(process.execPath);
   const path = [
     P.bin,
@@ -162,6 +180,8 @@ function sandboxEnv(P, faults) {
     PYTHONDONTWRITEBYTECODE: '1',
   };
   if (faults) env.GNR_SANDBOX_FAULT = faults;
+  // Capabilities upstream has not released, stood in for only when asked (standins.js unreleased()).
+  if (unreleased?.length) env.GNR_SANDBOX_UNRELEASED = unreleased.join(',');
   return env;
 }
 
@@ -193,11 +213,10 @@ async function startServices(P, env, ports, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(`http://127.0.0.1:${ports.nginx}/sys/heartbeat`);
+      const res = await fetch(`http://127.0.0.1:${ports.nginx}/`);
       if (res.status === 200) return;
     } catch {}
-    if (Date.now() > deadline)
-      throw new Error('sandbox boot: /sys/heartbeat through nginx never answered 200');
+    if (Date.now() > deadline) throw new Error('sandbox boot: / through nginx never answered 200');
     await sleep(100);
   }
 }
@@ -275,7 +294,9 @@ async function cli(argv) {
     const i = rest.indexOf(name);
     return i === -1 ? undefined : rest[i + 1];
   };
-  const positional = rest.filter((a, i) => !a.startsWith('--') && !(i > 0 && rest[i - 1] === '--fault'));
+  const positional = rest.filter(
+    (a, i) => !a.startsWith('--') && !(i > 0 && ['--fault', '--unreleased'].includes(rest[i - 1] ?? '')),
+  );
   const dirArg = positional[0];
   const readInfo = (dir) => JSON.parse(readFileSync(join(resolve(dir), 'sandbox.json'), 'utf8'));
   const printEnv = (info) => {
@@ -295,6 +316,7 @@ async function cli(argv) {
         dir: dirArg,
         faults: value('--fault'),
         otherSite: flag('--other-site'),
+        unreleased: value('--unreleased')?.split(',').filter(Boolean),
       });
       if (flag('--json'))
         console.log(JSON.stringify({ root: sb.root, ports: sb.ports, vars: sb.vars, env: sb.env }, null, 2));
@@ -330,7 +352,7 @@ async function cli(argv) {
     }
     default:
       console.error(
-        'usage: sandbox.js up [DIR] [--fault SPEC] [--other-site] [--json] | env DIR | status DIR | down DIR [--keep]',
+        'usage: sandbox.js up [DIR] [--fault SPEC] [--unreleased LIST] [--other-site] [--json] | env DIR | status DIR | down DIR [--keep]',
       );
       return 2;
   }

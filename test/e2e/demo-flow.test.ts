@@ -104,7 +104,9 @@ describe('npm run demo: the default plan along the whole path, on the sandbox ho
               expect(existsSync(join(ctx.ws, 'backups', b, 'manifest.json'))).toBe(true);
             // gnrdaemon: unchanged in 0 and 3, gone from phase 4 on.
             expect(await portOpen(sb.ports.daemon)).toBe(id < 4);
-            expect((await fetch(`http://127.0.0.1:${sb.ports.nginx}/sys/heartbeat`)).status).toBe(200);
+            // `/` is the health probe (/sys/heartbeat is the scheduler's trigger: 500, as on Genropy).
+            expect((await fetch(`http://127.0.0.1:${sb.ports.nginx}/`)).status).toBe(200);
+            expect((await fetch(`http://127.0.0.1:${sb.ports.nginx}/sys/heartbeat`)).status).toBe(500);
             if (id === 0) {
               afterZero = files();
               expect(readFileSync(sb.paths.nginxSite, 'utf8')).toContain(

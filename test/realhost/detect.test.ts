@@ -1,15 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectReport } from '../../src/detect/report.js';
 import { json, runCli } from '../helpers/cli.js';
 import { host, rehearsalEnv } from './host.js';
 
 describe.skipIf(!host)('init --detect on the real host', () => {
   const h = host!;
-  const ws = mkdtempSync(join(tmpdir(), 'gnrm-detect-'));
-  afterAll(() => rmSync(ws, { recursive: true, force: true }));
+  let ws = '';
+  beforeAll(() => {
+    ws = mkdtempSync(join(tmpdir(), 'gnrm-detect-'));
+  });
+  afterAll(() => {
+    if (ws) rmSync(ws, { recursive: true, force: true });
+  });
 
   it('writes, in an empty folder, a plan whose vars are this host and which validates', async () => {
     const r = await runCli(['init', '--detect', '--json'], {

@@ -51,7 +51,11 @@ export default async function setup(project: TestProject) {
   chmodSync(dir, 0o755);
   const started = Date.now();
   try {
-    const host = await realHostUp({ dir, src, log: (l) => process.stderr.write(`[realhost] ${l}\n`) });
+    const host = await realHostUp({
+      dir,
+      src,
+      log: (l) => process.stderr.write(`[realhost ${new Date().toISOString().slice(11, 19)}] ${l}\n`),
+    });
     process.stderr.write(
       `[realhost] host ready in ${Math.round((Date.now() - started) / 1000)} s: ${host.url}\n`,
     );

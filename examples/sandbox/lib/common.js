@@ -41,6 +41,7 @@ export function sandboxPaths(root) {
     logs: join(root, 'var/log'),
     projects,
     sitePackages: join(root, 'venv/lib/python3/site-packages'),
+    venvBin: join(root, 'venv/bin'),
     faults: join(root, 'run/faults'),
   };
 }
@@ -50,6 +51,20 @@ export function rootFromEnv() {
   const root = process.env.GNR_SANDBOX_ROOT;
   if (!root) throw new Error('GNR_SANDBOX_ROOT is not set');
   return root;
+}
+
+/**
+ * The capabilities upstream has not released, which this sandbox stands in for only when
+ * `GNR_SANDBOX_UNRELEASED` names them (the demo sets it and says so): `wsgi_bridge` (genro-asgi
+ * serving a WSGI app, phase 0), `resident_pages` (phase 5), `nats` (phase 7). The fake Python
+ * packages of the sandbox's site-packages expose them under the same condition, so the plan's
+ * capability checks block on a sandbox without the flag as they do on a real host.
+ */
+export function unreleased(name, env = process.env) {
+  return (env.GNR_SANDBOX_UNRELEASED ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .includes(name);
 }
 
 // ── faults ────────────────────────────────────────────────────────────────────────────────
@@ -147,10 +162,14 @@ export function which(program, pathValue = process.env.PATH ?? '', skipDir = nul
  * pipes: the caller must be able to exit at once), its pid in `pidFile` and in the sandbox's
  * registry, and `GNR_SANDBOX_DAEMON=<root>` in its environment so `stop()` can find it.
  */
+/**
+ * @param {{ root: string, argv: string[], cwd?: string, env: NodeJS.ProcessEnv, logFile: string, pidFile: string | null }} options
+ */
 export function spawnDaemon({ root, argv, cwd, env, logFile, pidFile }) {
   mkdirSync(dirname(logFile), { recursive: true });
   if (pidFile) mkdirSync(dirname(pidFile), { recursive: true });
   const out = openSync(logFile, 'a');
+  /** @type {NodeJS.ProcessEnv} */
   const fullEnv = { ...env, GNR_SANDBOX_ROOT: root, GNR_SANDBOX_DAEMON: root };
   const program = which(argv[0], fullEnv.PATH) ?? argv[0];
   appendFileSync(logFile, `--- ${new Date().toISOString()} start: ${argv.join(' ')}\n`);
@@ -303,6 +322,27 @@ export function siteLog(siteDir, level, message) {
 
 // ── the site's Python environment: a site-packages of .dist-info folders ──────────────────
 
+/**
+ * The fake Python modules a package brings, importable by the real python3 the `python3`
+ * stand-in runs. They are NOT the real packages: they only expose what the plan's checks look
+ * for. The capabilities upstream has not released exist in them only when
+ * `GNR_SANDBOX_UNRELEASED` names them, read at import (the check's environment).
+ */
+const sandboxModule = (pkg, caps) =>
+  `"""Sandbox stand-in for ${pkg} (gnr-migrate examples/sandbox): NOT the real package."""
+import os
+
+_UNRELEASED = set(filter(None, os.environ.get("GNR_SANDBOX_UNRELEASED", "").split(",")))
+${caps
+  .map(
+    ([flag, cls, doc]) => `
+if "${flag}" in _UNRELEASED:
+    class ${cls}:
+        """Stands in for ${doc}, which upstream has not released (GNR_SANDBOX_UNRELEASED=${flag})."""
+`,
+  )
+  .join('')}`;
+
 /** What `pip install` can fetch in the sandbox (it is offline: anything else is "not found"). */
 export const catalog = {
   'genro-asgi': {
@@ -310,13 +350,28 @@ export const catalog = {
     requires: [],
     entryPoints: '[console_scripts]\ngenro-asgi = genro_asgi.__main__:main\n',
     summary: 'Minimal ASGI server core',
+    modules: {
+      'genro_asgi/__init__.py': sandboxModule('genro-asgi', [
+        ['wsgi_bridge', 'WsgiBridge', 'a WSGI bridge (ASGI serving a WSGI app)'],
+      ]),
+    },
+    scripts: ['genro-asgi'],
   },
   'genropy-asgi': {
     version: '0.2.0',
-    requires: ['genro-asgi>=0.32.0'],
+    requires: ['genro-asgi>=0.33.0'],
+    // genropy/genropy-asgi pyproject.toml: the console script and the gnr.web:daemon entry point
     entryPoints:
       '[console_scripts]\ngnrasgiserve = genropy_asgi.spa.cli:main\n\n[gnr.web]\ndaemon = genropy_asgi.siteregister\n',
     summary: 'Daemon-less commander/worker model serving GenroPy legacy sites on top of genro-asgi',
+    modules: {
+      'genropy_asgi/__init__.py': sandboxModule('genropy-asgi', [
+        ['resident_pages', 'ResidentPageRegistry', 'resident pages'],
+        ['nats', 'NatsNotifier', 'NATS cross-process notifications and |pNN page ids'],
+      ]),
+      'genropy_asgi/siteregister/__init__.py': '"""Sandbox stand-in: the in-process register."""\n',
+    },
+    scripts: ['gnrasgiserve'],
   },
 };
 
@@ -332,9 +387,45 @@ export const basePackages = {
 const normalise = (name) => name.toLowerCase().replace(/[-_.]+/g, '-');
 const distDirName = (name, version) => `${name.replace(/-/g, '_')}-${version}.dist-info`;
 
-export function writeDist(sitePackages, name, { version, requires = [], entryPoints, summary }) {
+/**
+ * @param {string} sitePackages
+ * @param {string} name
+ * @param {{ version: string, requires?: string[], entryPoints?: string, summary?: string, modules?: Record<string, string>, scripts?: string[] }} dist
+ * @param {string | null} [venvBin]
+ * @param {string | null} [standInBin]
+ */
+export function writeDist(
+  sitePackages,
+  name,
+  { version, requires = [], entryPoints, summary, modules = {}, scripts = [] },
+  venvBin = null,
+  standInBin = null,
+) {
   const dir = join(sitePackages, distDirName(name, version));
   mkdirSync(dir, { recursive: true });
+  // What uninstall removes besides the dist-info (pip reads RECORD; this is its short form).
+  const files = [];
+  for (const [rel, text] of Object.entries(modules)) {
+    const file = join(sitePackages, rel);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    const top = join(sitePackages, rel.split('/')[0]);
+    if (!files.includes(top)) files.push(top);
+  }
+  if (venvBin && standInBin)
+    for (const script of scripts) {
+      const file = join(venvBin, script);
+      mkdirSync(venvBin, { recursive: true });
+      writeFileSync(
+        file,
+        `#!/bin/sh\n# console script of ${name} (sandbox)\nexec "${join(standInBin, script)}" "$@"\n`,
+        {
+          mode: 0o755,
+        },
+      );
+      files.push(file);
+    }
+  writeFileSync(join(dir, 'sandbox_files'), files.map((f) => `${f}\n`).join(''));
   const meta = [
     'Metadata-Version: 2.1',
     `Name: ${name}`,
@@ -385,6 +476,15 @@ export function listDists(sitePackages) {
     });
   }
   return dists;
+}
+
+/** What `pip uninstall` removes: the dist-info and the files it installed. */
+export function removeDist(dist) {
+  try {
+    for (const f of readFileSync(join(dist.dir, 'sandbox_files'), 'utf8').split('\n').filter(Boolean))
+      rmrf(f);
+  } catch {}
+  rmrf(dist.dir);
 }
 
 export function findDist(sitePackages, name) {

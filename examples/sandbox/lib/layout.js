@@ -111,6 +111,11 @@ export function writeLayout(root, ports, options = {}) {
     join(projectDir, 'packages', pkg, 'test/test_pages.py'),
     `def test_page_id_length():\n    assert len('abcdefghijklmnopqrstuv') == 22\n\n\ndef test_page_lifecycle():\n    assert True\n\n\ndef test_websocket_push():\n    assert True\n`,
   );
+  // The site's own tests, where `gnr dev tests` looks for them (<instance>/tests).
+  write(
+    join(instanceDir, 'tests/test_instance.py'),
+    `def test_instance_opens():\n    assert '${instance}'\n\n\ndef test_instance_queries():\n    assert sum([1, 2]) == 3\n`,
+  );
   write(
     join(instanceDir, 'config/instanceconfig.xml'),
     `<?xml version='1.0' encoding='UTF-8'?>
@@ -167,6 +172,13 @@ Written by the operator before phase 0: adapt it to your genro-asgi version.
 import os
 
 SITE = os.path.join(os.path.dirname(__file__), 'root.py')
+`,
+  );
+  write(
+    join(siteDir, 'asgi_resident.py'),
+    `# gnrasgiserve --config: the server configuration of phase 5 (resident pages), written by
+# the operator from genropy-asgi's documentation once it has them. In the sandbox it only
+# exists: the capability is stood in for with GNR_SANDBOX_UNRELEASED=resident_pages.
 `,
   );
   if (options.otherSite) siteFiles(join(projectDir, 'sites', 'acme_portal'), 'acme_portal');
