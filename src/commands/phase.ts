@@ -7,7 +7,7 @@ import type { ApplyOptions } from '../phases/apply.js';
 import { dryRunPhase } from '../phases/dry-run.js';
 import { renderDryRun } from '../phases/dry-run-report.js';
 import { phaseOrThrow } from '../phases/order.js';
-import { createProgress } from '../ui/progress.js';
+import { createProgress, drawsResults } from '../ui/progress.js';
 import { type CommandContext, parsePhaseId, planFor } from './context.js';
 
 /** `phase`'s options: those of applying a phase, and `--dry-run`. */
@@ -38,6 +38,7 @@ export async function run(
     out,
     `Dry run of phase ${phase.id}: checklist (${plural(phase.checks.length, 'check')}, ${options.concurrency} at a time)`,
     phase.checks.map((c) => ({ id: c.id, title: c.title })),
+    { table: true, concurrency: options.concurrency },
   );
   const report = await dryRunPhase(
     id,
@@ -66,6 +67,6 @@ export async function run(
   if (ctx.signal.aborted) throw new InterruptedError(ctx.interruptedBy() ?? 'SIGINT');
 
   if (out.json) out.data(report);
-  else renderDryRun(out, report, ws.root);
+  else renderDryRun(out, report, ws.root, { checklistShown: drawsResults(out) });
   return report.wouldProceed ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { createBackup, readBackup } from '../backup/index.js';
+import { createBackup, estimateBackup, readBackup } from '../backup/index.js';
 import type { BackupInfo } from '../backup/types.js';
 import { askAcks, runChecklist } from '../checklists/index.js';
 import type { ChecklistContext, CheckResult } from '../checklists/types.js';
@@ -12,6 +12,7 @@ import { unsettledRuns } from '../ledger/state.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
 import { rollbackRun } from '../rollback/execute.js';
 import { type RunbookInput, runbookPath, writeRunbook } from '../rollback/runbook.js';
+import { backupTotal, startBackupMeter } from '../ui/backup-meter.js';
 import { type Output, plural } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
 import { type FailedStep, recordFailure, recordRollbackOutcome } from './failure.js';
@@ -236,6 +237,7 @@ async function applyLocked(
     reporter.stage(
       title,
       checks.map((c) => ({ id: c.id, title: c.title })),
+      { concurrency: options.concurrency },
     );
     const outcome = await runChecklist(checks, ctx, {
       concurrency: options.concurrency,
@@ -379,6 +381,12 @@ async function applyLocked(
       const system = plan.systems[name]!;
       reporter.start(`backup-${name}`, `back up ${name}`);
       const index = await session.stepStarted(runId, { id: name, stage: 'backup' });
+      // Files, bytes, rate and ETA while it runs (ui/backup-meter.ts).
+      const meter = startBackupMeter({
+        total: () => estimateBackup(ws, system).then(backupTotal),
+        report: (m) => reporter.progress(`backup-${name}`, m.line, { ...m }),
+        everyMs: out.interactive ? 1000 : 10_000,
+      });
       try {
         const info = await createBackup({
           ws,
@@ -387,7 +395,7 @@ async function applyLocked(
           runId,
           clock: deps.clock,
           signal: deps.signal,
-        });
+        }).finally(() => meter.stop());
         backups.push(info);
         await session.updateRun(runId, (r) => {
           r.backups.push(info.id);
