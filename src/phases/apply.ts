@@ -6,6 +6,7 @@ import type { ChecklistContext, CheckResult } from '../checklists/types.js';
 import { type CommandContext, parsePhaseId, planFor } from '../commands/context.js';
 import { type Clock, formatDuration, systemClock } from '../core/clock.js';
 import { InputError, InterruptedError } from '../core/errors.js';
+import { operatorErrorOf } from '../core/os-errors.js';
 import { type ProcessRunner, runProcess } from '../core/process.js';
 import type { Run } from '../ledger/schema.js';
 import { unsettledRuns } from '../ledger/state.js';
@@ -407,14 +408,16 @@ async function applyLocked(
           await session.stepEnded(runId, index, { status: 'interrupted' });
           return onInterrupt(`while backing up ${name}`);
         }
-        await session.stepEnded(runId, index, { status: 'failed', message: (err as Error).message });
-        reporter.end(`backup-${name}`, 'fail', (err as Error).message);
+        // A fault of the machine (backups/ a file, read-only, full) says its path and remedy.
+        const why = (operatorErrorOf(err) ?? (err as Error)).message;
+        await session.stepEnded(runId, index, { status: 'failed', message: why });
+        reporter.end(`backup-${name}`, 'fail', why);
         // Nothing on the systems has changed yet: fail like a checklist, no rollback needed.
         const record = await recordFailure(session, {
           plan,
           phase,
           kind: 'checklist',
-          reason: `backup of ${name} failed: ${(err as Error).message}`,
+          reason: `backup of ${name} failed: ${why}`,
           runId,
           backups,
           runbook: rbPath,
@@ -424,7 +427,7 @@ async function applyLocked(
           exitCode: 1,
           status: 'failed',
           failure: rel(join(ws.failuresDir, `${record.id}.json`)),
-          message: `phase ${phase.id} stopped: the backup of ${name} failed (${(err as Error).message}). Nothing was changed.`,
+          message: `phase ${phase.id} stopped: the backup of ${name} failed (${why}). Nothing was changed.`,
         });
       }
     }
