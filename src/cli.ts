@@ -48,6 +48,7 @@ export async function runCli(argv: string[], cliEnv: CliEnv): Promise<number> {
     .option('--env <name>', 'an environment of the plan whose vars and thresholds override the defaults')
     .option('--var <name=value>', 'set a plan var (repeatable; wins over --env)', collect, [])
     .option('--json', 'the result as one JSON document on stdout; progress and messages on stderr')
+    .option('--events', 'with --json: progress as NDJSON events on stdout as it happens, the result last')
     .showHelpAfterError('(run with --help for usage)')
     // Every subcommand's --help lists --cwd, --plan, --env, --var and --json too.
     .configureHelp({ showGlobalOptions: true })
@@ -79,7 +80,10 @@ ${exitCodesHelp}`,
       const ctx: CommandContext = {
         global,
         ws,
-        out: createOutput(streams, cliEnv.env, Boolean(global.json), how),
+        out: createOutput(streams, cliEnv.env, Boolean(global.json), {
+          ...how,
+          events: Boolean(global.events),
+        }),
         processEnv: cliEnv.env,
         signal: cliEnv.signal,
         interruptedBy: cliEnv.interruptedBy,

@@ -1,7 +1,8 @@
-import { cleanTemporaries, createBackup } from '../backup/index.js';
+import { cleanTemporaries, createBackup, estimateBackup } from '../backup/index.js';
 import type { BackupInfo } from '../backup/types.js';
 import { formatBytes } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
+import { backupTotal, startBackupMeter, statusLine } from '../ui/backup-meter.js';
 import { plural } from '../ui/output.js';
 import { recordStep, withBackupRun } from './backup-session.js';
 import { type CommandContext, planFor } from './context.js';
@@ -25,12 +26,25 @@ export async function run(ctx: CommandContext, systems: string[] = []): Promise<
     for (const name of names) {
       const system = plan.systems[name]!;
       out.say(`Backing up ${name} (${system.path})…`);
+      // Files, bytes, rate and ETA while it runs (a 46k-file backup takes tens of seconds).
+      const line = statusLine(out);
+      const meter = startBackupMeter({
+        total: () => estimateBackup(ws, system).then(backupTotal),
+        report: (m) => {
+          line.show(m.line);
+          out.event({ event: 'progress', id: name, ...m });
+        },
+        everyMs: out.interactive ? 1000 : 10_000,
+      });
       const info = await recordStep(
         record,
         { id: name, stage: 'backup' },
         () => createBackup({ ws, system, phase: null, runId: record.id, signal: ctx.signal }),
         (i) => i.id,
-      );
+      ).finally(() => {
+        meter.stop();
+        line.done();
+      });
       await record.update((r) => {
         r.backups.push(info.id);
       });

@@ -1,6 +1,7 @@
 import { readBackup, restoreBackup } from '../backup/index.js';
 import { formatBytes } from '../core/clock.js';
 import { ExitCode } from '../core/errors.js';
+import { restoreTotal, startBackupMeter, statusLine } from '../ui/backup-meter.js';
 import { plural } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
 import { recordStep, withBackupRun } from './backup-session.js';
@@ -29,6 +30,16 @@ export async function run(
     }
   }
   const result = await withBackupRun(ctx, async (record) => {
+    // Files, bytes, rate and ETA while it verifies and copies (ui/backup-meter.ts).
+    const line = statusLine(out);
+    const meter = startBackupMeter({
+      total: async () => restoreTotal(info),
+      report: (m) => {
+        line.show(m.line);
+        out.event({ event: 'progress', id, ...m });
+      },
+      everyMs: out.interactive ? 1000 : 10_000,
+    });
     const res = await recordStep(
       record,
       { id, stage: 'restore' },
@@ -42,7 +53,10 @@ export async function run(
           signal: ctx.signal,
         }),
       (r) => `${r.target} restored${r.snapshotId ? `; previous state in ${r.snapshotId}` : ''}`,
-    );
+    ).finally(() => {
+      meter.stop();
+      line.done();
+    });
     if (res.snapshotId) {
       const snap = res.snapshotId;
       await record.update((r) => {

@@ -20,7 +20,7 @@ import { phaseOrThrow } from '../phases/order.js';
 import { nextPhaseId } from '../phases/path.js';
 import type { Check } from '../plan/types.js';
 import type { Output } from '../ui/output.js';
-import { createProgress } from '../ui/progress.js';
+import { createProgress, drawsResults } from '../ui/progress.js';
 import { confirm } from '../ui/prompt.js';
 import { type CommandContext, parsePhaseId, planFor } from './context.js';
 
@@ -70,6 +70,7 @@ export async function run(ctx: CommandContext, options: CheckOptions): Promise<n
     out,
     `Checklist of phase ${phase.id} (${phase.title}) — ${plural(phase.checks.length, 'check')}, ${options.concurrency} at a time`,
     phase.checks.map((c) => ({ id: c.id, title: c.title })),
+    { table: true, concurrency: options.concurrency },
   );
   const outcome = await runChecklist(phase.checks, checklistCtx, {
     concurrency: options.concurrency,
@@ -106,9 +107,12 @@ export async function run(ctx: CommandContext, options: CheckOptions): Promise<n
   } else {
     const { c } = out;
     out.say();
-    out.say(c.bold(`Phase ${phase.id} · ${phase.title} — pre-migration checklist`));
-    out.say(renderChecklistTable(outcome.results, c));
-    out.say();
+    // Each check is reported once: by the live view on a terminal, else by this table.
+    if (!drawsResults(out)) {
+      out.say(c.bold(`Phase ${phase.id} · ${phase.title} — pre-migration checklist`));
+      out.say(renderChecklistTable(outcome.results, c));
+      out.say();
+    }
     out.say(summaryLine(outcome, c));
     if (junit) out.say(c.dim(`JUnit report: ${relative(process.cwd(), junit) || junit}`));
   }

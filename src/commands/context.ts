@@ -14,6 +14,7 @@ export interface GlobalOptions {
   env?: string;
   var?: string[];
   json?: boolean;
+  events?: boolean;
 }
 
 /** What a command gets from `main`: parsed global options, the workspace, output and signals. */

@@ -10,7 +10,7 @@ import type { ApplyOptions } from '../phases/apply.js';
 import { dryRunPhase } from '../phases/dry-run.js';
 import { renderDryRun } from '../phases/dry-run-report.js';
 import { phaseOrThrow } from '../phases/order.js';
-import { createProgress } from '../ui/progress.js';
+import { createProgress, drawsResults } from '../ui/progress.js';
 import { type CommandContext, parsePhaseId, planForRun, savedInputsOf } from './context.js';
 
 /** `phase`'s options: those of applying a phase, and `--dry-run`. */
@@ -50,6 +50,7 @@ export async function run(
     out,
     `Dry run of phase ${phase.id}: checklist (${plural(phase.checks.length, 'check')}, ${options.concurrency} at a time)`,
     phase.checks.map((c) => ({ id: c.id, title: c.title })),
+    { table: true, concurrency: options.concurrency },
   );
   const report = await dryRunPhase(
     id,
@@ -99,7 +100,7 @@ export async function run(
   const shown = redactDeep(report);
   if (out.json) out.data(options.out ? { ...shown, savedTo: options.out } : shown);
   else {
-    renderDryRun(out, shown, ws.root);
+    renderDryRun(out, shown, ws.root, { checklistShown: drawsResults(out) });
     if (options.out)
       out.say(
         report.wouldProceed

@@ -25,6 +25,12 @@ export function formatDuration(ms: number): string {
   return `${m}m${pad(s)}s`;
 }
 
+/** Whole seconds for a running item: "7s", "1m05s" (tenths of a second would only flicker). */
+export function formatElapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
 export function formatAge(from: Date, to: Date): string {
   const s = Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
   if (s < 60) return `${s}s`;

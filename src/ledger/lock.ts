@@ -64,7 +64,9 @@ export function holderState(info: LockInfo | undefined, host = currentHost()): L
 }
 
 export function describeHolder(info: LockInfo, now = new Date()): string {
-  return `pid ${info.pid} on ${info.host}${info.user ? ` (${info.user})` : ''}, running "${info.command}" since ${info.startedAt} (heartbeat ${formatAge(new Date(info.heartbeatAt), now)} ago)`;
+  // The command line can be long (a dozen --var): its head names the run well enough.
+  const command = info.command.length > 80 ? `${info.command.slice(0, 79)}…` : info.command;
+  return `pid ${info.pid} on ${info.host}${info.user ? ` (${info.user})` : ''}, running "${command}" since ${info.startedAt} (heartbeat ${formatAge(new Date(info.heartbeatAt), now)} ago)`;
 }
 
 export interface AcquireOptions {

@@ -6,7 +6,12 @@ import { firstLine, type Output, table } from '../ui/output.js';
 import type { CommandView, DryRunReport, StepView } from './dry-run.js';
 
 /** The human form of a dry-run report (stderr). The JSON form is the report itself. */
-export function renderDryRun(out: Output, report: DryRunReport, root: string): void {
+export function renderDryRun(
+  out: Output,
+  report: DryRunReport,
+  root: string,
+  options: { checklistShown?: boolean } = {},
+): void {
   const { c } = out;
   const rel = (p: string) => {
     const r = relative(root, p);
@@ -39,7 +44,8 @@ export function renderDryRun(out: Output, report: DryRunReport, root: string): v
     out.say(`  ${c.red('✗')} run ${r.id} (${r.kind} ${r.phase ?? ''}) is not settled`);
 
   section(`Checklist (${plural(report.checklist.results.length, 'check')}, run for real; nothing logged)`);
-  out.say(renderChecklistTable(report.checklist.results, c));
+  // Each check is reported once: the live view already drew them on a terminal.
+  if (!options.checklistShown) out.say(renderChecklistTable(report.checklist.results, c));
   out.say(`  ${summaryLine(summarize(report.checklist.results), c)}`);
 
   section(`Backups it would make (${report.backups.length})`);

@@ -1,5 +1,5 @@
 import type { Output } from '../ui/output.js';
-import { createProgress, type ItemStatus, type ProgressView } from '../ui/progress.js';
+import { createProgress, type ItemStatus, type ProgressOptions, type ProgressView } from '../ui/progress.js';
 import { createPlainProgress } from '../ui/progress-plain.js';
 
 /**
@@ -8,9 +8,12 @@ import { createPlainProgress } from '../ui/progress-plain.js';
  * otherwise, and always without a terminal or under CI, it is plain lines. Silent with --json.
  */
 export interface StageReporter {
-  stage(title: string, items?: { id: string; title: string }[]): void;
+  /** `options.concurrency`: items that run at once (default 1: steps and backups, in order). */
+  stage(title: string, items?: { id: string; title: string }[], options?: ProgressOptions): void;
   start(id: string, title: string): void;
   output(id: string, line: string): void;
+  /** How far a long item is (a backup's files, bytes, rate and ETA). */
+  progress(id: string, line: string, data?: Record<string, unknown>): void;
   end(id: string, status: ItemStatus, detail?: string): void;
   /** A line of its own (a notice between sections). */
   note(line: string): void;
@@ -21,13 +24,14 @@ export const silentReporter: StageReporter = {
   stage() {},
   start() {},
   output() {},
+  progress() {},
   end() {},
   note() {},
   close: async () => {},
 };
 
 export function createStageReporter(out: Output): StageReporter {
-  if (out.json) return silentReporter;
+  if (out.json && !out.events) return silentReporter;
   let view: ProgressView | undefined;
   // Sections close in order: a live view must finish drawing before the next one starts.
   let closing: Promise<void> = Promise.resolve();
@@ -38,11 +42,11 @@ export function createStageReporter(out: Output): StageReporter {
     closing = closing.then(() => v.close());
   };
   return {
-    stage(title, items) {
+    stage(title, items, options) {
       closeView();
       view =
-        items && items.length > 0
-          ? createProgress(out, title, items)
+        (items && items.length > 0) || out.json
+          ? createProgress(out, title, items ?? [], { concurrency: 1, ...options })
           : createPlainProgress(out, `▸ ${title}`, []);
     },
     start(id, title) {
@@ -50,6 +54,9 @@ export function createStageReporter(out: Output): StageReporter {
     },
     output(id, line) {
       view?.output(id, line);
+    },
+    progress(id, line, data) {
+      view?.progress(id, line, data);
     },
     end(id, status, detail) {
       view?.finish(id, status, detail);

@@ -4,12 +4,14 @@ import { askAcks, runChecklist } from '../checklists/index.js';
 import type { ChecklistContext, CheckResult } from '../checklists/types.js';
 import { type Clock, formatDuration } from '../core/clock.js';
 import { InterruptedError } from '../core/errors.js';
+import { operatorErrorOf } from '../core/os-errors.js';
 import type { ProcessRunner } from '../core/process.js';
 import type { RollbackOutcome } from '../ledger/failure.js';
 import type { Run } from '../ledger/schema.js';
 import { type Check, findPhase, type Phase, type Plan } from '../plan/types.js';
 import { rollbackRun } from '../rollback/execute.js';
 import { type RunbookInput, runbookPath, writeRunbook } from '../rollback/runbook.js';
+import { backupTotal, startBackupMeter } from '../ui/backup-meter.js';
 import { type Output, plural } from '../ui/output.js';
 import type { BackupStore, Prompt, RunEvents } from './definitions.js';
 import { type FailedStep, recordFailure, recordRollbackOutcome, recordSettledBy } from './failure.js';
@@ -180,6 +182,7 @@ async function runChecks(rc: RunContext, title: string, checks: Check[], mode: C
   deps.reporter.stage(
     title,
     checks.map((c) => ({ id: c.id, title: c.title })),
+    { concurrency: deps.concurrency },
   );
   const result = await runChecklist(checks, ctx, {
     concurrency: deps.concurrency,
@@ -361,15 +364,26 @@ async function backupStage(rc: RunContext): Promise<StageResult> {
     const system = deps.plan.systems[name]!;
     deps.reporter.start(`backup-${name}`, `back up ${name}`);
     const index = await session.stepStarted(rc.run.id, { id: name, stage: 'backup' });
+    // Files, bytes, rate and ETA while it runs (ui/backup-meter.ts).
+    const estimate = deps.backups.estimate;
+    const meter = estimate
+      ? startBackupMeter({
+          total: () => estimate(session.ws, system).then(backupTotal),
+          report: (m) => deps.reporter.progress(`backup-${name}`, m.line, { ...m }),
+          everyMs: deps.out.interactive ? 1000 : 10_000,
+        })
+      : undefined;
     try {
-      const info = await deps.backups.create({
-        ws: session.ws,
-        system,
-        phase: rc.phase.id,
-        runId: rc.run.id,
-        clock: deps.clock,
-        signal: deps.signal,
-      });
+      const info = await deps.backups
+        .create({
+          ws: session.ws,
+          system,
+          phase: rc.phase.id,
+          runId: rc.run.id,
+          clock: deps.clock,
+          signal: deps.signal,
+        })
+        .finally(() => meter?.stop());
       rc.backups.push(info);
       await session.updateRun(rc.run.id, (r) => {
         r.backups.push(info.id);
@@ -381,7 +395,8 @@ async function backupStage(rc: RunContext): Promise<StageResult> {
         await session.stepEnded(rc.run.id, index, { status: 'interrupted' });
         return onInterrupt(rc, `while backing up ${name}`);
       }
-      const message = (err as Error).message;
+      // A fault of the machine (backups/ a file, read-only, full) says its path and remedy.
+      const message = (operatorErrorOf(err) ?? (err as Error)).message;
       await session.stepEnded(rc.run.id, index, { status: 'failed', message });
       deps.reporter.end(`backup-${name}`, 'fail', message);
       return failUnchanged(

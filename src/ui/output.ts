@@ -24,6 +24,8 @@ export interface Colors {
 
 export interface Output {
   json: boolean;
+  /** `--json --events`: progress as NDJSON events on stdout, the result as the last event. */
+  events: boolean;
   c: Colors;
   /** stderr is a terminal and CI is not set: live progress is allowed. */
   interactive: boolean;
@@ -34,8 +36,10 @@ export interface Output {
   say(line?: string): void;
   warn(line: string): void;
   error(line: string): void;
-  /** The one JSON document of a `--json` run (stdout). */
+  /** The one JSON document of a `--json` run (stdout); with --events, the last event. */
   data(value: unknown): void;
+  /** One NDJSON progress event on stdout (only with --json --events). */
+  event(value: Record<string, unknown>): void;
   /** Plain stdout text (e.g. `plan schema`, which is data either way). */
   raw(text: string): void;
 }
@@ -64,6 +68,8 @@ export function wantColor(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): b
 export interface OutputOptions {
   /** The command's human output is its result: `say` writes to stdout (not with --json). */
   result?: boolean;
+  /** With --json: stream NDJSON events (ui/progress-events.ts). */
+  events?: boolean;
 }
 
 export function createOutput(
@@ -77,8 +83,10 @@ export function createOutput(
   const human = toStdout ? streams.stdout : streams.stderr;
   const c = colorsFor(wantColor(env, human.isTTY));
   const ec = toStdout ? colorsFor(wantColor(env, streams.stderr.isTTY)) : c;
+  const events = json && Boolean(options.events);
   return {
     json,
+    events,
     c,
     // A terminal that reports no width (some ptys) cannot be redrawn in place: plain lines.
     interactive:
@@ -91,7 +99,15 @@ export function createOutput(
     say: (line = '') => void human.write(`${line}\n`),
     warn: (line) => void streams.stderr.write(`${ec.yellow('warning:')} ${line}\n`),
     error: (line) => void streams.stderr.write(`${ec.red('error:')} ${line}\n`),
-    data: (value) => void streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    data: (value) =>
+      void streams.stdout.write(
+        events
+          ? `${JSON.stringify({ event: 'result', data: value })}\n`
+          : `${JSON.stringify(value, null, 2)}\n`,
+      ),
+    event: (value) => {
+      if (events) streams.stdout.write(`${JSON.stringify(value)}\n`);
+    },
     raw: (text) => void streams.stdout.write(text),
   };
 }

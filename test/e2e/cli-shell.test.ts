@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -54,5 +54,24 @@ describe('the command line in a shell', () => {
     expect((await runCli(['completion', 'tcsh'], { cwd: dir })).code).toBe(2);
     // The scripts parse in their shells (fish, when installed).
     expect(spawnSync('bash', ['-n', join(dir, 'c.bash')]).status).toBe(0);
+  });
+
+  it('--json --events streams NDJSON progress events on stdout, the result last', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'migration'));
+    writeFileSync(
+      join(dir, 'migration', 'plan.yaml'),
+      'version: 1\nproject: ev\npath: [0]\nphases:\n  - { id: 0, title: Zero, checks: [ { id: a, run: [node, -e, "console.log(1)"] }, { id: b, run: [node, -e, "0"] } ] }\n',
+    );
+    const r = await runCli(['check', '--json', '--events'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; id?: string; data?: { ok: boolean } });
+    expect(events[0]).toMatchObject({ event: 'stage', items: [{ id: 'a' }, { id: 'b' }] });
+    expect(events.filter((e) => e.event === 'start').map((e) => e.id)).toEqual(['a', 'b']);
+    expect(events.filter((e) => e.event === 'finish')).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({ event: 'result', data: { ok: true } });
   });
 });
