@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { systemClock } from '../core/clock.js';
+import { redactDeep } from '../core/redact.js';
 import { currentHost, currentUser } from '../core/host.js';
 import type { Workspace } from '../core/workspace.js';
 import { readFailure } from '../ledger/failure.js';
@@ -94,7 +95,8 @@ export async function announceRunEnd(deps: RunEndDeps, end: RunEnd): Promise<Not
     const { nodeTransport } = deps.transport
       ? { nodeTransport: deps.transport }
       : await import('./transport-node.js');
-    const records = await notifyRunEnd(targets, event, {
+    // A secret var's value never leaves in a reason or message (the plan's own headers may use it).
+    const records = await notifyRunEnd(targets, redactDeep(event), {
       transport: nodeTransport,
       clock: systemClock,
       vars: deps.plan.vars,
