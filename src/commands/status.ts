@@ -3,7 +3,7 @@ import { formatAge } from '../core/clock.js';
 import { listFailures } from '../ledger/failure.js';
 import { failureViews, type HalfApplied, readHistory } from '../ledger/history.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
-import { appliedPhases, unsettledRuns } from '../ledger/run-state.js';
+import { appliedPhases, liveHolderOf, unsettledRuns } from '../ledger/run-state.js';
 import type { Run } from '../ledger/schema.js';
 import { lastRun, readState } from '../ledger/state.js';
 import { phasesInPathOrder, standingOf } from '../phases/path.js';
@@ -26,7 +26,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const state = await readState(ws);
   const lock = await readLock(ws);
   const lockState = lock ? holderState(lock.info) : undefined;
-  const liveHolder = lockState === 'alive' || lockState === 'other-host' ? lock?.info : undefined;
+  const liveHolder = liveHolderOf(lock);
   const history = readHistory(state, liveHolder);
   const [backups, failures] = await Promise.all([countBackups(ws.backupsDir), countFailures(ctx, history)]);
   const interrupted = unsettledRuns(state, liveHolder);

@@ -5,9 +5,9 @@ import {
   requireWorkspace,
   requireYesWithoutTerminal,
 } from '../commands/context.js';
-import { type Clock, systemClock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { type ProcessRunner, runProcess } from '../core/process.js';
+import { runProcess } from '../core/process.js';
 import { redact } from '../core/redact.js';
 import { toolVersion } from '../core/version.js';
 import { readLock } from '../ledger/lock.js';
@@ -17,11 +17,11 @@ import { createRunEndNotifier } from '../notify/run-events.js';
 import type { Plan } from '../plan/types.js';
 import type { Output } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
-import { type BackupStore, diskBackupStore, type Prompt, type RunEvents } from './definitions.js';
+import { diskBackupStore } from './definitions.js';
 import { phaseOrThrow } from './order.js';
-import { createStageReporter, type StageReporter } from './reporter.js';
+import { createStageReporter } from './reporter.js';
 import { type PhaseRunPlan, planPhaseRun } from './run-plan.js';
-import { type ApplyResult, executePhaseRun } from './runner.js';
+import { type ApplyResult, executePhaseRun, type PhaseExecutorDeps } from './runner.js';
 import { RunSession } from './session.js';
 
 export type { ApplyResult } from './runner.js';
@@ -37,19 +37,8 @@ export interface ApplyOptions {
   ack?: string[];
 }
 
-export interface ApplyDeps {
-  plan: Plan;
-  runner: ProcessRunner;
-  clock: Clock;
-  out: Output;
-  reporter: StageReporter;
-  backups: BackupStore;
-  /** The confirmation and `ack` questions; absent when no one can be asked. */
-  prompt?: Prompt;
-  processEnv: NodeJS.ProcessEnv;
-  signal: AbortSignal;
-  commandLine: string;
-  events: RunEvents;
+/** What applying needs: the executor's dependencies (less the per-run options) and the tool version. */
+export interface ApplyDeps extends Omit<PhaseExecutorDeps, 'concurrency' | 'acks'> {
   toolVersion: string;
   /**
    * A saved run plan (`apply FILE`): the run plan made now under the lock must equal it, or
@@ -155,8 +144,9 @@ export async function applyPhase(
       autoRollback: options.autoRollback !== false,
       toolVersion: deps.toolVersion,
     });
-    if (runPlan.blockedBy.length > 0) throw new InputError(runPlan.blockedBy.map((b) => b.reason).join('\n'));
+    // A saved plan is compared first: "what changed since" says more than the refusal it causes.
     deps.expect?.(runPlan, plan);
+    if (runPlan.blockedBy.length > 0) throw new InputError(runPlan.blockedBy.map((b) => b.reason).join('\n'));
     beforeAsking();
     if (!options.yes && deps.prompt) {
       const question =
@@ -172,22 +162,9 @@ export async function applyPhase(
         };
       }
     }
+    const { toolVersion: _version, expect: _expect, ...executor } = deps;
     return await executePhaseRun(
-      {
-        plan,
-        runner: deps.runner,
-        clock: deps.clock,
-        out,
-        reporter: deps.reporter,
-        backups: deps.backups,
-        ...(deps.prompt ? { prompt: deps.prompt } : {}),
-        processEnv: deps.processEnv,
-        signal: deps.signal,
-        commandLine: deps.commandLine,
-        events: deps.events,
-        concurrency: options.concurrency,
-        acks: options.ack ?? [],
-      },
+      { ...executor, concurrency: options.concurrency, acks: options.ack ?? [] },
       session,
       runPlan,
     );
