@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { systemClock } from '../core/clock.js';
-import { redactDeep } from '../core/redact.js';
 import { currentHost, currentUser } from '../core/host.js';
+import { redactDeep } from '../core/redact.js';
 import type { Workspace } from '../core/workspace.js';
 import { readFailure } from '../ledger/failure.js';
 import type { NotificationRecord } from '../ledger/schema.js';
