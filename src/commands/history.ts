@@ -2,7 +2,7 @@ import { formatDuration } from '../core/clock.js';
 import { type HistoryEntry, readHistory } from '../ledger/history.js';
 import { holderState, readLock } from '../ledger/lock.js';
 import { readState } from '../ledger/state.js';
-import { table } from '../ui/output.js';
+import { type Colors, colorsFor, table, wantColor } from '../ui/output.js';
 import { type CommandContext, parsePhaseId } from './context.js';
 
 interface HistoryOptions {
@@ -37,7 +37,8 @@ export async function run(ctx: CommandContext, options: HistoryOptions): Promise
     out.raw(`No runs in ${ws.stateFile}${phase === undefined ? '' : ` for phase ${phase}`}.\n`);
     return 0;
   }
-  const { c } = out;
+  // The table is the result: stdout, coloured only when stdout itself is a terminal.
+  const c = colorsFor(wantColor(ctx.processEnv, out.streams.stdout.isTTY));
   const lines: string[] = [];
   if (shown.length < matching.length)
     lines.push(c.dim(`(${matching.length - shown.length} earlier runs not shown: --all)`));
@@ -74,7 +75,7 @@ export async function run(ctx: CommandContext, options: HistoryOptions): Promise
   return 0;
 }
 
-function outcome(e: HistoryEntry, c: CommandContext['out']['c']): string {
+function outcome(e: HistoryEntry, c: Colors): string {
   const settledLater = e.settledBy && e.settledBy !== e.id && e.status !== 'rolled-back';
   const text = settledLater && e.status !== 'succeeded' ? `${e.status}, settled` : e.status;
   if (e.status === 'succeeded') return c.green(text);
@@ -100,7 +101,11 @@ function detailsOf(e: HistoryEntry): string[] {
   if (e.settledBy && e.settledBy !== e.id) d.push(`settled:  by ${e.settledBy}`);
   if (e.backups.length) d.push(`backups:  ${e.backups.join(', ')}`);
   if (e.snapshots.length) d.push(`snapshot: ${e.snapshots.join(', ')}`);
-  if (e.links.failure) d.push(`failure:  ${e.links.failure}`);
+  // A manual rollback writes a record too (DESIGN §4); it is not a failure when it worked.
+  if (e.links.failure)
+    d.push(
+      `${e.action === 'rollback' && e.status === 'succeeded' ? 'record: ' : 'failure:'}  ${e.links.failure}`,
+    );
   if (e.links.logs) d.push(`logs:     ${e.links.logs}`);
   if (e.links.runbook) d.push(`runbook:  ${e.links.runbook}`);
   for (const n of e.notifications)
