@@ -34,7 +34,6 @@ const event: RunEndEvent = {
   outcome: 'rolled-back',
   exit_code: 1,
   reason: 'step stop_daemon: exit 1',
-  message: 'phase 4 failed and was rolled back to 3',
   run_id: '20261122-101500-phase4-a1b2',
   failure_record: '/srv/deploy/migration/failures/acme_phase-4_20261122_101502.json',
   rollback: 'succeeded',
@@ -56,7 +55,7 @@ const deps = (transport: NotifyTransport, env: NodeJS.ProcessEnv = {}) => ({
 
 describe('notify: which ends are told', () => {
   it('maps a run end to its events', () => {
-    const phase = { kind: 'phase' as const, phase: 4, runId: 'r', exitCode: 1, message: '' };
+    const phase = { kind: 'phase' as const, phase: 4, runId: 'r', exitCode: 1 };
     expect(eventsOf({ ...phase, status: 'succeeded', exitCode: 0 })).toEqual(['success']);
     expect(eventsOf({ ...phase, status: 'failed' })).toEqual(['failure']);
     expect(eventsOf({ ...phase, status: 'rolled-back', rollback: { outcome: 'succeeded' } })).toEqual([
