@@ -3,7 +3,7 @@ import { currentUser } from '../core/host.js';
 import { acquireLock, describeHolder } from '../ledger/lock.js';
 import { readState } from '../ledger/state.js';
 import { stopOrphanSteps } from '../phases/session.js';
-import type { CommandContext } from './context.js';
+import { type CommandContext, requireWorkspace } from './context.js';
 
 /**
  * `backup prune --keep N [--dry-run]`: keeps the newest N per system and whatever the ledger
@@ -12,6 +12,7 @@ import type { CommandContext } from './context.js';
 export async function run(ctx: CommandContext, options: { keep: number; dryRun?: boolean }): Promise<number> {
   const { out, ws } = ctx;
   const dryRun = Boolean(options.dryRun);
+  if (!dryRun) requireWorkspace(ctx);
   // A dry run writes nothing, so it does not take the lock either.
   const lock = dryRun
     ? undefined

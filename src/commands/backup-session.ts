@@ -6,7 +6,7 @@ import { newRunId } from '../ledger/run-id.js';
 import type { Run } from '../ledger/schema.js';
 import { Ledger } from '../ledger/state.js';
 import { stopOrphanSteps } from '../phases/session.js';
-import type { CommandContext } from './context.js';
+import { type CommandContext, requireWorkspace } from './context.js';
 
 /**
  * What `backup create` and `backup restore` share: the workspace lock, and a ledger run of kind
@@ -23,6 +23,7 @@ export async function withBackupRun<T>(
   ctx: CommandContext,
   body: (run: BackupRun) => Promise<T>,
 ): Promise<T> {
+  requireWorkspace(ctx);
   ctx.handleSignals();
   const lock = await acquireLock(ctx.ws, {
     command: ctx.commandLine,

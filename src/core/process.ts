@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { pidStartTime } from './host.js';
-import { redact } from './redact.js';
+import { hasSecrets, redact } from './redact.js';
 
 /**
  * The one wrapper every check and step runs through: argv is passed as-is (never re-split),
@@ -76,9 +76,12 @@ export const runProcess: ProcessRunner = async (req) => {
   let stderr = '';
   let tail = '';
   const partial = { stdout: '', stderr: '' };
+  const masking = hasSecrets();
   const take = (chunk: Buffer, stream: 'stdout' | 'stderr') => {
-    const text = chunk.toString('utf8');
-    log?.write(chunk);
+    // A program that prints a secret var must not write it into the log in clear. (A secret
+    // split across two chunks escapes this; programs print whole lines in one write.)
+    const text = masking ? redact(chunk.toString('utf8')) : chunk.toString('utf8');
+    log?.write(masking ? text : chunk);
     if (stream === 'stdout' && stdout.length < captureLimit) stdout += text;
     if (stream === 'stderr' && stderr.length < captureLimit) stderr += text;
     tail = (tail + text).slice(-tailLimit);

@@ -265,7 +265,7 @@ describe('issue 12 reproductions', () => {
         .replace('vars:\n', 'secrets: [pw]\nvars:\n  pw: "default-password"\n')
         .replace(
           `'echo "step output before failing"; exit $1', sh, "\${fail_step}"]`,
-          `'echo "step output before failing"; exit $1', sh, "\${fail_step}", "\${pw}"]`,
+          `'echo "step output before failing $2"; exit $1', sh, "\${fail_step}", "\${pw}"]`,
         ),
     );
     const secret = 'hunter2-correct-horse';
