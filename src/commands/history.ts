@@ -57,8 +57,11 @@ export async function run(ctx: CommandContext, options: HistoryOptions): Promise
   );
   lines.push('');
   lines.push(c.bold('Details'));
+  let previousInputs = '';
   for (const e of shown) {
-    const details = detailsOf(e);
+    const inputs = inputsLine(e);
+    const details = detailsOf(e, inputs === previousInputs ? (inputs ? 'as above' : '') : shorten(inputs));
+    previousInputs = inputs;
     if (details.length === 0) continue;
     lines.push(`  ${e.id}`);
     for (const d of details) lines.push(c.dim(`      ${d}`));
@@ -84,17 +87,30 @@ function outcome(e: HistoryEntry, c: Colors): string {
   return c.red(text);
 }
 
-function detailsOf(e: HistoryEntry): string[] {
-  const d: string[] = [];
-  const vars = Object.entries(e.inputs.vars).map(([k, v]) => `${k}=${v}`);
-  const inputs = [
+function inputsLine(e: HistoryEntry): string {
+  return [
     e.inputs.env && `--env ${e.inputs.env}`,
     e.inputs.plan && `--plan ${e.inputs.plan}`,
-    ...vars.map((v) => `--var ${v}`),
+    ...Object.entries(e.inputs.vars).map(([k, v]) => `--var ${k}=${v}`),
     ...e.inputs.acks.map((a) => `--ack ${a}`),
     ...e.inputs.flags,
-  ].filter(Boolean);
-  if (inputs.length) d.push(`inputs:   ${inputs.join(' ')}`);
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** A deploy passes many vars: the table stays readable, `--json` has them all. */
+function shorten(inputs: string, max = 160): string {
+  if (inputs.length <= max) return inputs;
+  const cut = inputs.lastIndexOf(' --', max);
+  const kept = inputs.slice(0, cut > 0 ? cut : max);
+  const more = (inputs.slice(kept.length).match(/ --/g) ?? []).length;
+  return `${kept} … (+${more} more: --json)`;
+}
+
+function detailsOf(e: HistoryEntry, inputs: string): string[] {
+  const d: string[] = [];
+  if (inputs) d.push(`inputs:   ${inputs}`);
   if (e.reason) d.push(`reason:   ${e.reason}`);
   if (e.resumes) d.push(`resumes:  ${e.resumes}`);
   if (e.rollbackOf) d.push(`undoes:   ${e.rollbackOf}`);
