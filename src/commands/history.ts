@@ -2,7 +2,7 @@ import { formatDuration } from '../core/clock.js';
 import { type HistoryEntry, readHistory } from '../ledger/history.js';
 import { holderState, readLock } from '../ledger/lock.js';
 import { readState } from '../ledger/state.js';
-import { table } from '../ui/output.js';
+import { type Colors, colorsFor, table, wantColor } from '../ui/output.js';
 import { type CommandContext, parsePhaseId } from './context.js';
 
 interface HistoryOptions {
@@ -37,7 +37,8 @@ export async function run(ctx: CommandContext, options: HistoryOptions): Promise
     out.raw(`No runs in ${ws.stateFile}${phase === undefined ? '' : ` for phase ${phase}`}.\n`);
     return 0;
   }
-  const { c } = out;
+  // The table is the result: stdout, coloured only when stdout itself is a terminal.
+  const c = colorsFor(wantColor(ctx.processEnv, out.streams.stdout.isTTY));
   const lines: string[] = [];
   if (shown.length < matching.length)
     lines.push(c.dim(`(${matching.length - shown.length} earlier runs not shown: --all)`));
@@ -56,8 +57,11 @@ export async function run(ctx: CommandContext, options: HistoryOptions): Promise
   );
   lines.push('');
   lines.push(c.bold('Details'));
+  let previousInputs = '';
   for (const e of shown) {
-    const details = detailsOf(e);
+    const inputs = inputsLine(e);
+    const details = detailsOf(e, inputs === previousInputs ? (inputs ? 'as above' : '') : shorten(inputs));
+    previousInputs = inputs;
     if (details.length === 0) continue;
     lines.push(`  ${e.id}`);
     for (const d of details) lines.push(c.dim(`      ${d}`));
@@ -74,7 +78,7 @@ export async function run(ctx: CommandContext, options: HistoryOptions): Promise
   return 0;
 }
 
-function outcome(e: HistoryEntry, c: CommandContext['out']['c']): string {
+function outcome(e: HistoryEntry, c: Colors): string {
   const settledLater = e.settledBy && e.settledBy !== e.id && e.status !== 'rolled-back';
   const text = settledLater && e.status !== 'succeeded' ? `${e.status}, settled` : e.status;
   if (e.status === 'succeeded') return c.green(text);
@@ -83,24 +87,41 @@ function outcome(e: HistoryEntry, c: CommandContext['out']['c']): string {
   return c.red(text);
 }
 
-function detailsOf(e: HistoryEntry): string[] {
-  const d: string[] = [];
-  const vars = Object.entries(e.inputs.vars).map(([k, v]) => `${k}=${v}`);
-  const inputs = [
+function inputsLine(e: HistoryEntry): string {
+  return [
     e.inputs.env && `--env ${e.inputs.env}`,
     e.inputs.plan && `--plan ${e.inputs.plan}`,
-    ...vars.map((v) => `--var ${v}`),
+    ...Object.entries(e.inputs.vars).map(([k, v]) => `--var ${k}=${v}`),
     ...e.inputs.acks.map((a) => `--ack ${a}`),
     ...e.inputs.flags,
-  ].filter(Boolean);
-  if (inputs.length) d.push(`inputs:   ${inputs.join(' ')}`);
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** A deploy passes many vars: the table stays readable, `--json` has them all. */
+function shorten(inputs: string, max = 160): string {
+  if (inputs.length <= max) return inputs;
+  const cut = inputs.lastIndexOf(' --', max);
+  const kept = inputs.slice(0, cut > 0 ? cut : max);
+  const more = (inputs.slice(kept.length).match(/ --/g) ?? []).length;
+  return `${kept} … (+${more} more: --json)`;
+}
+
+function detailsOf(e: HistoryEntry, inputs: string): string[] {
+  const d: string[] = [];
+  if (inputs) d.push(`inputs:   ${inputs}`);
   if (e.reason) d.push(`reason:   ${e.reason}`);
   if (e.resumes) d.push(`resumes:  ${e.resumes}`);
   if (e.rollbackOf) d.push(`undoes:   ${e.rollbackOf}`);
   if (e.settledBy && e.settledBy !== e.id) d.push(`settled:  by ${e.settledBy}`);
   if (e.backups.length) d.push(`backups:  ${e.backups.join(', ')}`);
   if (e.snapshots.length) d.push(`snapshot: ${e.snapshots.join(', ')}`);
-  if (e.links.failure) d.push(`failure:  ${e.links.failure}`);
+  // A manual rollback writes a record too (DESIGN §4); it is not a failure when it worked.
+  if (e.links.failure)
+    d.push(
+      `${e.action === 'rollback' && e.status === 'succeeded' ? 'record: ' : 'failure:'}  ${e.links.failure}`,
+    );
   if (e.links.logs) d.push(`logs:     ${e.links.logs}`);
   if (e.links.runbook) d.push(`runbook:  ${e.links.runbook}`);
   for (const n of e.notifications)

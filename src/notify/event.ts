@@ -15,8 +15,6 @@ export interface RunEndEvent {
   outcome: 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'interrupted';
   exit_code: number;
   reason: string | null;
-  /** The sentence the run ended with. */
-  message: string;
   run_id: string;
   /** Absolute path of the failure record, on the host below. */
   failure_record: string | null;
@@ -41,7 +39,6 @@ export const eventFields = [
   'outcome',
   'exit_code',
   'reason',
-  'message',
   'run_id',
   'failure_record',
   'rollback',
@@ -95,7 +92,6 @@ export function eventValues(e: RunEndEvent): Record<EventField, unknown> {
     outcome: e.outcome,
     exit_code: e.exit_code,
     reason: e.reason,
-    message: e.message,
     run_id: e.run_id,
     failure_record: e.failure_record,
     rollback: e.rollback,

@@ -1,6 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { systemClock } from '../core/clock.js';
 import { currentHost, currentUser } from '../core/host.js';
+import { redactDeep } from '../core/redact.js';
 import type { Workspace } from '../core/workspace.js';
 import { readFailure } from '../ledger/failure.js';
 import type { NotificationRecord } from '../ledger/schema.js';
@@ -21,7 +22,6 @@ export interface RunEnd {
   runId: string;
   exitCode: number;
   status: 'succeeded' | 'failed' | 'rolled-back' | 'interrupted';
-  message: string;
   /** The failure record, relative to the workspace or absolute. */
   failure?: string;
   /** The rollback that followed (automatic, or the manual one itself). */
@@ -78,7 +78,6 @@ export async function announceRunEnd(deps: RunEndDeps, end: RunEnd): Promise<Not
                 : 'failed',
       exit_code: end.exitCode,
       reason: record?.reason ?? null,
-      message: end.message,
       run_id: end.runId,
       failure_record: failurePath,
       rollback:
@@ -91,11 +90,10 @@ export async function announceRunEnd(deps: RunEndDeps, end: RunEnd): Promise<Not
       workspace: deps.ws.root,
       at: systemClock.now().toISOString(),
     };
-    const { nodeTransport } = deps.transport
-      ? { nodeTransport: deps.transport }
-      : await import('./transport-node.js');
-    const records = await notifyRunEnd(targets, event, {
-      transport: nodeTransport,
+    const transport = deps.transport ?? (await import('./transport-node.js')).nodeTransport;
+    // A secret var's value never leaves in a reason (the plan's own headers may still use it).
+    const records = await notifyRunEnd(targets, redactDeep(event), {
+      transport,
       clock: systemClock,
       vars: deps.plan.vars,
       processEnv: deps.processEnv,

@@ -46,7 +46,6 @@ export function createRunEndNotifier(
           runId: event.run.id,
           exitCode: event.exitCode,
           status: phaseStatus(event.outcome),
-          message: '',
           ...(event.failureRecord ? { failure: event.failureRecord } : {}),
           ...(ro ? { rollback: { outcome: ro.outcome, ...(ro.runId ? { runId: ro.runId } : {}) } } : {}),
         });
@@ -63,7 +62,6 @@ export function createRunEndNotifier(
         runId,
         exitCode: event.exitCode,
         status: ok ? 'succeeded' : 'failed',
-        message: '',
         ...(failureRecord ? { failure: failureRecord } : {}),
         rollback: { outcome: event.rollbackOutcome?.outcome ?? event.outcome, runId },
       });

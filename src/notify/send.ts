@@ -42,6 +42,8 @@ async function sendOne(t: NotifyTarget, event: RunEndEvent, deps: NotifyDeps): P
     if (t.kind === 'webhook') {
       const url = render(t.url, scope);
       target = describeUrl(url);
+      if (!/^https?:\/\//i.test(url))
+        return record({ delivered: false, status: null, error: 'not an http(s) URL' });
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(t.headers)) headers[k] = render(v, scope);
       let body: string;

@@ -46,7 +46,8 @@ export function resolveNotify(list: NotifyInput[], ctx: NotifyCtx): NotifyTarget
       known(n.webhook, [...path, 'webhook']);
       let url: URL | undefined;
       try {
-        url = new URL(n.webhook.replace(/\$\{[^}]*\}/g, 'x'));
+        // A URL that starts with a `${…}` (`${env:SLACK_WEBHOOK_URL}`) is checked when it is sent.
+        url = new URL(n.webhook.replace(/^\$\{[^}]*\}/, 'https://x.invalid').replace(/\$\{[^}]*\}/g, 'x'));
       } catch {}
       if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
         ctx.issue([...path, 'webhook'], 'expected an http:// or https:// URL');

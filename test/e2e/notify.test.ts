@@ -1,8 +1,8 @@
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { json, runCli } from '../helpers/cli.js';
+import { json, repoRoot, runCli } from '../helpers/cli.js';
 import { managedFixtures, type PhaseFixture, readState } from '../helpers/phase-fixture.js';
 
 const fixture = managedFixtures();
@@ -120,5 +120,19 @@ describe('notify: a run end is told to a webhook', () => {
     const run = readState(f.ws).runs.at(-1) as { notifications: { delivered: boolean }[] };
     expect(run.notifications.map((n) => n.delivered)).toEqual([false, false, false]);
     expect(existsSync(join(f.ws, 'migration', '.lock'))).toBe(false);
+  });
+
+  it("the README's notify: example is a valid plan section", async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const yaml = /### Notifications[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(yaml).toMatch(/^notify:/);
+    const f = await fixture();
+    appendFileSync(join(f.ws, 'migration', 'plan.yaml'), yaml!);
+    const valid = await runCli(['plan', 'validate'], { cwd: f.ws });
+    expect(valid.code, valid.stderr).toBe(0);
+    appendFileSync(join(f.ws, 'migration', 'plan.yaml'), '  - { webhook: "https://x/${phsae}" }\n');
+    const typo = await runCli(['plan', 'validate'], { cwd: f.ws });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/notify\[3\]\.webhook: \$\{phsae\} is neither a field of the event/);
   });
 });

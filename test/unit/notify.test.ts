@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { workspaceAt } from '../../src/core/workspace.js';
+import type { Run } from '../../src/ledger/schema.js';
 import { defaultBody, type RunEndEvent } from '../../src/notify/event.js';
 import { eventsOf } from '../../src/notify/run-end.js';
+import { createRunEndNotifier } from '../../src/notify/run-events.js';
 import { describeUrl, notifyRunEnd } from '../../src/notify/send.js';
 import type {
   Delivery,
@@ -34,7 +37,6 @@ const event: RunEndEvent = {
   outcome: 'rolled-back',
   exit_code: 1,
   reason: 'step stop_daemon: exit 1',
-  message: 'phase 4 failed and was rolled back to 3',
   run_id: '20261122-101500-phase4-a1b2',
   failure_record: '/srv/deploy/migration/failures/acme_phase-4_20261122_101502.json',
   rollback: 'succeeded',
@@ -56,7 +58,7 @@ const deps = (transport: NotifyTransport, env: NodeJS.ProcessEnv = {}) => ({
 
 describe('notify: which ends are told', () => {
   it('maps a run end to its events', () => {
-    const phase = { kind: 'phase' as const, phase: 4, runId: 'r', exitCode: 1, message: '' };
+    const phase = { kind: 'phase' as const, phase: 4, runId: 'r', exitCode: 1 };
     expect(eventsOf({ ...phase, status: 'succeeded', exitCode: 0 })).toEqual(['success']);
     expect(eventsOf({ ...phase, status: 'failed' })).toEqual(['failure']);
     expect(eventsOf({ ...phase, status: 'rolled-back', rollback: { outcome: 'succeeded' } })).toEqual([
@@ -177,5 +179,97 @@ describe('notify: which ends are told', () => {
   it('describes a webhook by its origin only', () => {
     expect(describeUrl('https://chat.example.com/hooks/abc123')).toBe('webhook https://chat.example.com/…');
     expect(defaultBody(event).text).toMatch(/^\[gnr-migrate\] acme/);
+  });
+
+  it('the run-events hook: an automatic rollback adds no second notification; a manual one waits for its record', async () => {
+    const plan = planFromText(
+      withNotify('  - { webhook: "https://hooks.example.com/x", on: [failure, rollback, success] }\n'),
+    );
+    const t = new FakeTransport();
+    const written: unknown[] = [];
+    const notifier = createRunEndNotifier({
+      plan,
+      ws: workspaceAt('/srv/deploy'),
+      processEnv: {},
+      transport: t,
+    });
+    const base = {
+      from: 3,
+      to: 3,
+      startedAt: '',
+      host: 'h',
+      user: 'u',
+      pid: 1,
+      steps: [],
+      backups: [],
+      snapshots: [],
+      acks: [],
+    };
+    const annotate = async (mutate: (r: Run) => void) => {
+      const r = { ...base, id: 'x', kind: 'phase', phase: 4, status: 'failed' } as Run;
+      mutate(r);
+      written.push(r.notifications);
+    };
+    const rolledBack = {
+      attempted: true,
+      outcome: 'succeeded' as const,
+      runId: 'rb',
+      restored: [],
+      snapshots: [],
+      undone: [],
+      errors: [],
+      verify: [],
+    };
+    // the automatic rollback ends first, then the phase run that started it
+    await notifier.events.onRunEnd!({
+      run: {
+        ...base,
+        id: 'rb',
+        kind: 'rollback',
+        phase: 4,
+        status: 'succeeded',
+        reason: 'auto-rollback: step a',
+      },
+      kind: 'rollback',
+      outcome: 'succeeded',
+      exitCode: 0,
+      rollbackOutcome: rolledBack,
+      annotate,
+    });
+    await notifier.events.onRunEnd!({
+      run: { ...base, id: 'p4', kind: 'phase', phase: 4, status: 'rolled-back' },
+      kind: 'phase',
+      outcome: 'rolled-back',
+      exitCode: 1,
+      rollbackOutcome: rolledBack,
+      annotate,
+    });
+    expect(t.posts).toHaveLength(1);
+    expect(JSON.parse(t.posts[0]!.body)).toMatchObject({
+      run_id: 'p4',
+      outcome: 'rolled-back',
+      rollback: 'succeeded',
+    });
+    expect(written).toHaveLength(1);
+    // a rollback by hand is told once its failure record exists
+    await notifier.events.onRunEnd!({
+      run: { ...base, id: 'm4', kind: 'rollback', phase: 4, status: 'succeeded', reason: 'manual rollback' },
+      kind: 'rollback',
+      outcome: 'succeeded',
+      exitCode: 0,
+      rollbackOutcome: { ...rolledBack, runId: 'm4' },
+      annotate,
+    });
+    expect(t.posts).toHaveLength(1);
+    await notifier.flush('m4', 'migration/failures/acme_phase-4_x.json');
+    expect(t.posts).toHaveLength(2);
+    expect(JSON.parse(t.posts[1]!.body)).toMatchObject({
+      kind: 'rollback',
+      outcome: 'succeeded',
+      events: ['success'],
+      failure_record: '/srv/deploy/migration/failures/acme_phase-4_x.json',
+    });
+    expect(notifier.sent()).toHaveLength(2);
+    expect(notifier.warnings()).toEqual([]);
   });
 });
