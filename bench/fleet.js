@@ -102,6 +102,35 @@ fleet:
     return { ms: Number(process.hrtime.bigint() - t) / 1e6, r };
   };
 
+  const fleet = time(() =>
+    spawnSync(
+      process.execPath,
+      [bin, 'fleet', 'phase', '0', '--dry-run', '--json', '--forks', String(forks), '--tarball', tarball],
+      {
+        cwd: controller,
+        env,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ),
+  );
+  const doc = JSON.parse(fleet.r.stdout || '{}');
+  if (fleet.r.status !== 0 || doc.counts?.ready !== 52)
+    throw new Error(`fleet dry-run exited ${fleet.r.status}: ${fleet.r.stderr.slice(-3000)}`);
+
+  const hosts = 52;
+  const own = fleet.ms - doc.engineMs;
+  console.log(
+    `52-host fleet dry-run, ${doc.waves.length} waves (${doc.waves.map((w) => `${w.name} ${w.hosts.length}`).join(', ')}), forks ${forks}: every host ready ${doc.counts.ready}/${hosts}`,
+  );
+  console.log(
+    `  gnr-migrate fleet --dry-run  ${(fleet.ms / 1000).toFixed(1)} s  (${(fleet.ms / hosts).toFixed(0)} ms/host)`,
+  );
+  // Inside this one run: wall time minus the time inside ansible-playbook (Node start-up,
+  // plan, ansible-inventory, waves, reading 52 results) — immune to the load changing.
+  console.log(
+    `  of which outside ansible-playbook: ${(own / 1000).toFixed(1)} s, ${(own / hosts).toFixed(0)} ms/host`,
+  );
   // The bare engine: the same playbook, hosts, forks and host command, no controller.
   const results = join(dir, 'bare-results');
   const varsFile = join(dir, 'bare-vars.json');
@@ -129,42 +158,12 @@ fleet:
   if (bare.r.status !== 0)
     throw new Error(`bare ansible-playbook exited ${bare.r.status}:\n${bare.r.stdout.slice(-3000)}`);
 
-  const fleet = time(() =>
-    spawnSync(
-      process.execPath,
-      [bin, 'fleet', 'phase', '0', '--dry-run', '--json', '--forks', String(forks), '--tarball', tarball],
-      {
-        cwd: controller,
-        env,
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    ),
-  );
-  const doc = JSON.parse(fleet.r.stdout || '{}');
-  if (fleet.r.status !== 0 || doc.counts?.ready !== 52)
-    throw new Error(`fleet dry-run exited ${fleet.r.status}: ${fleet.r.stderr.slice(-3000)}`);
-
-  const hosts = 52;
   const overhead = fleet.ms - bare.ms;
   console.log(
-    `52-host fleet dry-run, ${doc.waves.length} waves (${doc.waves.map((w) => `${w.name} ${w.hosts.length}`).join(', ')}), forks ${forks}`,
+    `  bare ansible-playbook        ${(bare.ms / 1000).toFixed(1)} s  (${(bare.ms / hosts).toFixed(0)} ms/host)`,
   );
   console.log(
-    `  bare ansible-playbook      ${(bare.ms / 1000).toFixed(1)} s  (${(bare.ms / hosts).toFixed(0)} ms/host)`,
-  );
-  console.log(
-    `  gnr-migrate fleet --dry-run ${(fleet.ms / 1000).toFixed(1)} s  (${(fleet.ms / hosts).toFixed(0)} ms/host)`,
-  );
-  console.log(
-    `  controller overhead       ${(overhead / 1000).toFixed(1)} s total, ${(overhead / hosts).toFixed(0)} ms/host against the bare run (every host ready: ${doc.counts.ready}/${hosts})`,
-  );
-  // The same, inside one fleet run (immune to the load changing between the two runs): the
-  // process's wall time minus the time inside ansible-playbook (Node start-up, plan,
-  // ansible-inventory, waves, reading 52 results).
-  const own = fleet.ms - doc.engineMs;
-  console.log(
-    `  of the fleet run, outside ansible-playbook: ${(own / 1000).toFixed(1)} s, ${(own / hosts).toFixed(0)} ms/host`,
+    `  controller overhead against the bare run: ${(overhead / 1000).toFixed(1)} s total, ${(overhead / hosts).toFixed(0)} ms/host`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
