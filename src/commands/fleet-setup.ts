@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
@@ -41,6 +42,21 @@ export function playbookFile(ctx: CommandContext, given?: string): string {
   return existsSync(own) ? own : join(packageRoot, 'migration', 'fleet', 'playbook.yaml');
 }
 
+/**
+ * SSH pipelining (one connection per task instead of four) unless the operator configured
+ * Ansible: an ANSIBLE_PIPELINING in the environment or any ansible.cfg Ansible would read wins.
+ */
+export function ansibleDefaults(env: NodeJS.ProcessEnv, cwd: string): Record<string, string> {
+  const configs = [
+    env.ANSIBLE_CONFIG,
+    join(cwd, 'ansible.cfg'),
+    join(homedir(), '.ansible.cfg'),
+    '/etc/ansible/ansible.cfg',
+  ];
+  if (env.ANSIBLE_PIPELINING !== undefined || configs.some((f) => f && existsSync(f))) return {};
+  return { ANSIBLE_PIPELINING: 'True' };
+}
+
 export async function loadFleet(
   ctx: CommandContext,
   options: FleetCommandOptions,
@@ -53,7 +69,7 @@ export async function loadFleet(
       `no inventory at ${file}: write one (see the README's Fleet section) or pass -i FILE`,
     );
   }
-  const engine = ansibleEngine(runProcess);
+  const engine = ansibleEngine(runProcess, ansibleDefaults(ctx.processEnv, ctx.ws.root));
   const inventory = parseInventoryList(file, await engine.listInventory(file));
   const forks = options.forks ?? plan.fleet?.forks;
   const tarball =

@@ -23,6 +23,8 @@ export interface FleetDryRun {
   /** The wave whose blocked hosts alone would exceed its budget: later waves would not start. */
   firstStop?: string;
   durationMs: number;
+  /** Of which inside ansible-playbook: the rest is the controller's own time. */
+  engineMs: number;
 }
 
 export async function fleetDryRun(
@@ -74,6 +76,7 @@ export async function fleetDryRun(
       wouldProceed: counts.ready === counts.hosts,
       ...(firstStop ? { firstStop } : {}),
       durationMs: performance.now() - started,
+      engineMs: playbook.durationMs,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
@@ -147,12 +148,15 @@ export async function runFleetPhase(
     result.skipped.push(...wave.skipped);
 
     if (toRun.length > 0) {
-      const dir = join(ledger.paths.runsDir, run.id, wave.name);
+      // A resumed wave gets a folder of its own: the first attempt's records stay as they were.
+      let attempt = wave.name;
+      for (let n = 2; existsSync(join(ledger.paths.runsDir, run.id, attempt)); n++)
+        attempt = `${wave.name}-${n}`;
       const outcome = await runOnHosts(ctx, {
         hosts: toRun,
         args: ['phase', String(phase), '--yes', '--json', ...req.acks.flatMap((a) => ['--ack', a])],
-        resultsDir: dir,
-        logFile: join(ledger.paths.runsDir, run.id, `${wave.name}.log`),
+        resultsDir: join(ledger.paths.runsDir, run.id, attempt),
+        logFile: join(ledger.paths.runsDir, run.id, `${attempt}.log`),
         maxFailPercentage: wave.maxFailPercentage,
         statusAfter: true,
       });

@@ -73,7 +73,13 @@ afterAll(async () => {
   for (const h of hosts) await h.stop();
   // Nothing the test started is left: no sshd, no session, no sandbox process.
   for (const pid of ssh?.hosts.map((h) => h.pid) ?? []) expect(processAlive(pid)).toBe(false);
-  const leftover = spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' }).stdout.trim();
+  // SSH masters (ControlPersist) end once their sessions are gone: give them a moment.
+  let leftover = '';
+  for (let i = 0; i < 50; i++) {
+    leftover = spawnSync('pgrep', ['-af', dir], { encoding: 'utf8' }).stdout.trim();
+    if (!leftover) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   expect(leftover).toBe('');
 }, 5 * 60_000);
 

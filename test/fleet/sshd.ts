@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, processAlive, waitDead } from '../helpers/checklists.js';
 import { portOpen } from '../helpers/net.js';
@@ -37,13 +37,15 @@ export async function startSshd(dir: string, count: number): Promise<SshFleet> {
   const children: ChildProcess[] = [];
   const hosts: SshHost[] = [];
   const stop = async () => {
-    for (const c of children) {
-      if (c.pid === undefined) continue;
+    // Each SSH session is an sshd child in a session of its own (setsid): take them with the
+    // listener, so the clients' ControlPersist masters see the end and exit too.
+    const pids = children.flatMap((c) => (c.pid ? [c.pid, ...descendants(c.pid)] : []));
+    for (const pid of pids) {
       try {
-        process.kill(-c.pid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {}
     }
-    await Promise.all(children.map((c) => (c.pid ? waitDead(c.pid) : true)));
+    await Promise.all(pids.map((pid) => waitDead(pid)));
   };
   try {
     for (let i = 0; i < count; i++) {
@@ -95,12 +97,35 @@ export async function startSshd(dir: string, count: number): Promise<SshFleet> {
       ansible_host: '127.0.0.1',
       ansible_user: 'root',
       ansible_ssh_private_key_file: clientKey,
-      // No ControlPersist master left behind after the test; no known_hosts touched.
-      ansible_ssh_args: '-o ControlMaster=no',
+      // Masters in the test's folder, ended with the servers; no known_hosts touched.
+      ansible_ssh_args: `-o ControlMaster=auto -o ControlPersist=30s -o ControlPath=${join(dir, 'cp-%C')}`,
       ansible_ssh_common_args:
         '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
       ansible_python_interpreter: '/usr/bin/python3',
     },
     stop,
   };
+}
+
+/** Every process below `pid` (by parent pid, from /proc). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(entry), ppid);
+    } catch {}
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent)
+      if (pp === p) {
+        out.push(child);
+        walk(child);
+      }
+  };
+  walk(pid);
+  return out;
 }
