@@ -65,7 +65,10 @@ export async function parseManifest(text: string): Promise<ParseResult<Manifest>
  * The header alone, cut before `entries` when the file has our layout (a hand-reformatted file
  * falls back to a full parse). For `list` and `status`, which need no entries.
  */
-export async function parseManifestHeader(text: string): Promise<ParseResult<ManifestHeader>> {
+export async function parseManifestHeader(
+  text: string,
+  partial = false,
+): Promise<ParseResult<ManifestHeader>> {
   const cut = text.indexOf(entriesKey);
   if (cut > 0) {
     try {
@@ -76,6 +79,8 @@ export async function parseManifestHeader(text: string): Promise<ParseResult<Man
       // not our layout: fall through
     }
   }
+  // `partial`: only the start of the file, where the header was not found whole.
+  if (partial) return { ok: false, problems: ['the header is not at the start of the file'] };
   const full = await parseManifest(text);
   if (!full.ok) return full;
   const { entries: _entries, ...header } = full.value;
