@@ -49,7 +49,9 @@ export async function runDemo(options = {}) {
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   const ws = join(sb.root, 'deploy');
-  mkdirSync(ws, { recursive: true });
+  // migration/ makes it a workspace: `--cwd` to a folder without one is refused for commands
+  // that change things (no second ledger by accident). No plan.yaml: the embedded default.
+  mkdirSync(join(ws, 'migration'), { recursive: true });
 
   /** @type {DemoContext['cli']} */
   const cli = (args, opts = {}) => {

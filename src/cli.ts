@@ -203,8 +203,9 @@ function registerMore(
     .option('--allow-deferred', 'allow a phase marked deferred (1 and 2 in the default plan)')
     .option('--force', 'apply even though the previous phase on the path is not the current one')
     .option('--resume', 're-run an interrupted run of this phase from its first unfinished step')
-    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal (required without one)')
     .option('--no-auto-rollback', 'on failure, record it but leave the rollback to you')
+    .option('--out <file>', 'with --dry-run: save the run plan (JSON) for `gnr-migrate apply FILE`')
     .addOption(concurrency())
     .addOption(ack())
     .addHelpText(
@@ -219,12 +220,30 @@ function registerMore(
     .option('--to <id>', 'the phase to end at (e.g. 0); walks back through every phase after it')
     .option('--dry-run', 'show the rollback plan and change nothing')
     .option('--reason <text>', 'why, for the failure record (default: manual rollback)')
-    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal (required without one)')
+    .option('--force', "roll back even with --var/--env values other than the run's")
+    .option(
+      '--no-snapshot',
+      'roll back without snapshotting the systems first (the rollback cannot be undone)',
+    )
+    .option('--out <file>', 'with --dry-run: save the rollback plan (JSON) for `gnr-migrate apply FILE`')
     .addHelpText(
       'after',
       '\nExamples:\n  $ gnr-migrate rollback --dry-run\n  $ gnr-migrate rollback --reason "error rate above 5 %"\n  $ gnr-migrate rollback --to 0 --yes',
     )
     .action(action(() => import('./commands/rollback.js')));
+
+  program
+    .command('apply <file>')
+    .description(
+      'apply a run plan saved by `phase <id> --dry-run --out FILE` or `rollback --dry-run --out FILE`, exactly; exit 2 with the differences if anything changed since',
+    )
+    .addOption(concurrency())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ gnr-migrate phase 3 --dry-run --out phase-3.plan.json\n  $ gnr-migrate apply phase-3.plan.json\n  $ gnr-migrate rollback --dry-run --out rollback.plan.json && gnr-migrate apply rollback.plan.json',
+    )
+    .action(action(() => import('./commands/apply.js')));
 
   const backup = program
     .command('backup')
@@ -253,7 +272,7 @@ function registerMore(
       "verify, snapshot the target, then make it exactly the backup (default target: the system's path)",
     )
     .option('--to <path>', 'restore into this path instead of the system path')
-    .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal (required without one)')
     .action(action(() => import('./commands/backup-restore.js')));
   backup
     .command('prune')

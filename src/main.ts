@@ -1,5 +1,6 @@
 import { GnrMigrateError } from './core/errors.js';
 import { operatorErrorOf } from './core/os-errors.js';
+import { redact } from './core/redact.js';
 import type { Streams } from './ui/output.js';
 
 export interface MainIO extends Partial<Streams> {
@@ -101,14 +102,15 @@ function report(thrown: unknown, streams: Streams, env: NodeJS.ProcessEnv, json:
   const noColor = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || !streams.stderr.isTTY;
   const label = noColor ? 'error:' : '\x1b[31merror:\x1b[39m';
   if (err instanceof GnrMigrateError) {
-    streams.stderr.write(`${label} ${err.message}\n`);
+    const message = redact(err.message);
+    streams.stderr.write(`${label} ${message}\n`);
     if (json) {
       const issues = 'issues' in err ? (err as { issues: unknown }).issues : undefined;
       const doc = {
         ok: false,
         error: {
           kind: err.name,
-          message: err.message,
+          message,
           exitCode: err.exitCode,
           ...(issues ? { issues } : {}),
         },
@@ -118,7 +120,7 @@ function report(thrown: unknown, streams: Streams, env: NodeJS.ProcessEnv, json:
     return err.exitCode;
   }
   // A defect, not an operator error: show the stack so it can be reported.
-  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  const text = redact(err instanceof Error ? (err.stack ?? err.message) : String(err));
   streams.stderr.write(`${label} internal error: ${text}\n`);
   return internalErrorExitCode;
 }

@@ -1,5 +1,5 @@
 import { holderState, readLock } from '../ledger/lock.js';
-import { unsettledRuns } from '../ledger/state.js';
+import { unsettledRuns } from '../ledger/run-state.js';
 import { currentIndex, nextPhaseId, predecessorOf } from '../phases/path.js';
 import type { ChecklistContext } from './types.js';
 import { fail, pass, type Verdict } from './verdict.js';

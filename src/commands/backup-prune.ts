@@ -2,7 +2,8 @@ import { protectedBackups, pruneBackups } from '../backup/index.js';
 import { currentUser } from '../core/host.js';
 import { acquireLock, describeHolder } from '../ledger/lock.js';
 import { readState } from '../ledger/state.js';
-import type { CommandContext } from './context.js';
+import { stopOrphanSteps } from '../phases/session.js';
+import { type CommandContext, requireWorkspace } from './context.js';
 
 /**
  * `backup prune --keep N [--dry-run]`: keeps the newest N per system and whatever the ledger
@@ -11,6 +12,7 @@ import type { CommandContext } from './context.js';
 export async function run(ctx: CommandContext, options: { keep: number; dryRun?: boolean }): Promise<number> {
   const { out, ws } = ctx;
   const dryRun = Boolean(options.dryRun);
+  if (!dryRun) requireWorkspace(ctx);
   // A dry run writes nothing, so it does not take the lock either.
   const lock = dryRun
     ? undefined
@@ -20,7 +22,9 @@ export async function run(ctx: CommandContext, options: { keep: number; dryRun?:
         onTakeover: (prev) => out.warn(`took over a stale lock: ${describeHolder(prev)} is gone`),
       });
   try {
-    const protect = protectedBackups(await readState(ws));
+    const state = await readState(ws);
+    if (lock) await stopOrphanSteps(state, lock.info, out);
+    const protect = protectedBackups(state);
     const result = await pruneBackups(ws, { keep: options.keep, protect, dryRun });
     if (out.json) {
       out.data({ ok: true, dryRun, ...result });

@@ -5,7 +5,7 @@ import { restoreTotal, startBackupMeter, statusLine } from '../ui/backup-meter.j
 import { plural } from '../ui/output.js';
 import { confirm } from '../ui/prompt.js';
 import { recordStep, withBackupRun } from './backup-session.js';
-import type { CommandContext } from './context.js';
+import { type CommandContext, requireYesWithoutTerminal } from './context.js';
 
 /**
  * `backup restore ID [--to PATH]`: verify, snapshot the target, make it exactly the backup.
@@ -19,6 +19,7 @@ export async function run(
   const { out, ws } = ctx;
   const info = await readBackup(ws, id);
   const target = options.to ?? info.source;
+  requireYesWithoutTerminal(ctx, options.yes, `restoring ${id} replaces ${target}`);
   if (!options.yes && out.canPrompt) {
     const question = `Replace ${target} with backup ${id} (${plural(info.files, 'file')}, ${formatBytes(info.bytes)})? The current state is backed up first.`;
     if (!(await confirm(out, question, ctx.signal))) {

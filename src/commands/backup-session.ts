@@ -5,7 +5,8 @@ import { acquireLock, describeHolder } from '../ledger/lock.js';
 import { newRunId } from '../ledger/run-id.js';
 import type { Run } from '../ledger/schema.js';
 import { Ledger } from '../ledger/state.js';
-import type { CommandContext } from './context.js';
+import { stopOrphanSteps } from '../phases/session.js';
+import { type CommandContext, requireWorkspace } from './context.js';
 
 /**
  * What `backup create` and `backup restore` share: the workspace lock, and a ledger run of kind
@@ -22,6 +23,7 @@ export async function withBackupRun<T>(
   ctx: CommandContext,
   body: (run: BackupRun) => Promise<T>,
 ): Promise<T> {
+  requireWorkspace(ctx);
   ctx.handleSignals();
   const lock = await acquireLock(ctx.ws, {
     command: ctx.commandLine,
@@ -30,6 +32,7 @@ export async function withBackupRun<T>(
   });
   try {
     const ledger = await Ledger.open(ctx.ws);
+    await stopOrphanSteps(ledger.snapshot, lock.info, ctx.out);
     const at = systemClock.now();
     const id = newRunId('backup', null, at);
     await ledger.update((state) => {

@@ -1,19 +1,23 @@
 import { plural } from '../checklists/index.js';
 import { lazyRunner } from '../checklists/lazy-runner.js';
 import { systemClock } from '../core/clock.js';
-import { InterruptedError } from '../core/errors.js';
+import { InputError, InterruptedError } from '../core/errors.js';
+import { readLock } from '../ledger/lock.js';
+import { liveHolderOf, resumableRun } from '../ledger/run-state.js';
 import { readState } from '../ledger/state.js';
 import type { ApplyOptions } from '../phases/apply.js';
 import { dryRunPhase } from '../phases/dry-run.js';
 import { renderDryRun } from '../phases/dry-run-report.js';
 import { phaseOrThrow } from '../phases/order.js';
 import { createProgress, drawsResults } from '../ui/progress.js';
-import { type CommandContext, parsePhaseId, planFor } from './context.js';
+import { type CommandContext, parsePhaseId, planForRun, savedInputsOf } from './context.js';
 
 /** `phase`'s options: those of applying a phase, and `--dry-run`. */
 export interface PhaseCommandOptions extends ApplyOptions {
   dryRun?: boolean;
   ack: string[];
+  /** `--dry-run --out FILE`: save the run plan for `gnr-migrate apply FILE`. */
+  out?: string;
 }
 
 /** `phase <id> [--dry-run]`: the dry-run lives here; applying is `phases/apply.ts`. */
@@ -22,14 +26,21 @@ export async function run(
   idText: string,
   options: PhaseCommandOptions,
 ): Promise<number> {
+  if (options.out && !options.dryRun)
+    throw new InputError('--out FILE saves a run plan: use it with --dry-run, then `gnr-migrate apply FILE`');
   if (!options.dryRun) {
     const { applyPhaseCommand } = await import('../phases/apply.js');
     return applyPhaseCommand(ctx, idText, options);
   }
   const { out, ws } = ctx;
   const id = parsePhaseId(idText);
-  const plan = await planFor(ctx);
   const state = await readState(ws);
+  const recorded = options.resume
+    ? resumableRun(state, id, liveHolderOf(await readLock(ws)))?.inputs
+    : undefined;
+  const plan = await planForRun(ctx, recorded);
+  const { checkAcks } = await import('../phases/apply.js');
+  checkAcks(plan, id, options.ack ?? []);
   const phase = phaseOrThrow(plan, id);
 
   // Checks stop on SIGINT (process trees killed); the view must close before we exit.
@@ -46,6 +57,7 @@ export async function run(
       allowDeferred: Boolean(options.allowDeferred),
       force: Boolean(options.force),
       resume: Boolean(options.resume),
+      autoRollback: options.autoRollback !== false,
       concurrency: options.concurrency,
       acks: options.ack ?? [],
     },
@@ -66,7 +78,32 @@ export async function run(
   ).finally(() => view.close());
   if (ctx.signal.aborted) throw new InterruptedError(ctx.interruptedBy() ?? 'SIGINT');
 
-  if (out.json) out.data(report);
-  else renderDryRun(out, report, ws.root, { checklistShown: drawsResults(out) });
+  if (options.out) {
+    const { writeSavedPlan } = await import('../phases/saved-plan.js');
+    await writeSavedPlan(options.out, report.runPlan, ctx, {
+      command: 'phase',
+      phase: id,
+      options: {
+        allowDeferred: Boolean(options.allowDeferred),
+        force: Boolean(options.force),
+        resume: Boolean(options.resume),
+        autoRollback: options.autoRollback !== false,
+        acks: options.ack ?? [],
+        snapshot: true,
+      },
+      ...savedInputsOf(ctx, plan.hash),
+      secretHashes: report.runPlan.inputs.secretHashes,
+    });
+  }
+  if (out.json) out.data(options.out ? { ...report, savedTo: options.out } : report);
+  else {
+    renderDryRun(out, report, ws.root, { checklistShown: drawsResults(out) });
+    if (options.out)
+      out.say(
+        report.wouldProceed
+          ? `Saved the run plan to ${options.out}; apply exactly it with \`gnr-migrate apply ${options.out}\`.`
+          : `Saved the run plan to ${options.out}, but it is blocked: \`apply\` will refuse it until the blockers are gone.`,
+      );
+  }
   return report.wouldProceed ? 0 : 1;
 }

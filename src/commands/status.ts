@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { formatAge } from '../core/clock.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
+import { appliedPhases, liveHolderOf, unsettledRuns } from '../ledger/run-state.js';
 import type { Run } from '../ledger/schema.js';
-import { lastRun, readState, unsettledRuns } from '../ledger/state.js';
+import { lastRun, readState } from '../ledger/state.js';
 import { phasesInPathOrder, standingOf } from '../phases/path.js';
 import { table } from '../ui/output.js';
 import { type CommandContext, planFor } from './context.js';
@@ -26,17 +27,18 @@ export async function run(ctx: CommandContext): Promise<number> {
     countBackups(ws.backupsDir),
     countFiles(ws.failuresDir, '.json'),
   ]);
-  const interrupted = unsettledRuns(
-    state,
-    lockState === 'alive' || lockState === 'other-host' ? lock?.info : undefined,
-  );
+  const interrupted = unsettledRuns(state, liveHolderOf(lock));
   const last = lastRun(state);
   const now = new Date();
 
+  // A phase skipped by `--force` is before the current one on the path but was never applied.
+  const applied = appliedPhases(plan, state);
   const phases = phasesInPathOrder(plan).map((p) => ({
     id: p.id,
     title: p.title,
-    standing: standingOf(plan, p, state.current),
+    standing: ((s) => (s === 'applied' && !applied.has(p.id) ? 'pending' : s))(
+      standingOf(plan, p, state.current),
+    ),
     gnrdaemon: p.gnrdaemon ?? null,
     pages: p.pages ?? null,
   }));

@@ -2,6 +2,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
+import { pidStartTime } from './host.js';
+import { hasSecrets, redact } from './redact.js';
 
 /**
  * The one wrapper every check and step runs through: argv is passed as-is (never re-split),
@@ -26,6 +28,8 @@ export interface ProcessRequest {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** How long after SIGTERM the tree gets SIGKILL. */
   killGraceMs?: number;
+  /** Called once the child is started, with its process group (= its pid: it leads one). */
+  onSpawn?: (pgid: number) => void;
 }
 
 export interface ProcessResult {
@@ -60,7 +64,7 @@ export const runProcess: ProcessRunner = async (req) => {
     await mkdir(dirname(req.logFile), { recursive: true });
     log = createWriteStream(req.logFile, { flags: 'a' });
     log.write(
-      `$ ${describeCommand(req)}\n# cwd: ${req.cwd ?? process.cwd()}  started: ${new Date().toISOString()}\n`,
+      `$ ${redact(describeCommand(req))}\n# cwd: ${req.cwd ?? process.cwd()}  started: ${new Date().toISOString()}\n`,
     );
   }
   const [file, args] =
@@ -72,9 +76,12 @@ export const runProcess: ProcessRunner = async (req) => {
   let stderr = '';
   let tail = '';
   const partial = { stdout: '', stderr: '' };
+  const masking = hasSecrets();
   const take = (chunk: Buffer, stream: 'stdout' | 'stderr') => {
-    const text = chunk.toString('utf8');
-    log?.write(chunk);
+    // A program that prints a secret var must not write it into the log in clear. (A secret
+    // split across two chunks escapes this; programs print whole lines in one write.)
+    const text = masking ? redact(chunk.toString('utf8')) : chunk.toString('utf8');
+    log?.write(masking ? text : chunk);
     if (stream === 'stdout' && stdout.length < captureLimit) stdout += text;
     if (stream === 'stderr' && stderr.length < captureLimit) stderr += text;
     tail = (tail + text).slice(-tailLimit);
@@ -97,6 +104,7 @@ export const runProcess: ProcessRunner = async (req) => {
     buffer: false,
     stripFinalNewline: false,
   });
+  if (child.pid !== undefined) req.onSpawn?.(child.pid);
   child.stdout?.on('data', (c: Buffer) => take(c, 'stdout'));
   child.stderr?.on('data', (c: Buffer) => take(c, 'stderr'));
 
@@ -190,4 +198,34 @@ function explainStartError(
     default:
       return `cannot start ${file}: ${result.originalMessage ?? result.message ?? result.code}`;
   }
+}
+
+/**
+ * Whether the process group `pgid` still has a member. When its leader is alive but started at
+ * another time than recorded, the pid was reused by an unrelated program: not ours to stop.
+ */
+export function processGroupAlive(pgid: number, leaderStart?: string): boolean {
+  if (leaderStart !== undefined) {
+    const now = pidStartTime(pgid);
+    if (now !== undefined && now !== leaderStart) return false;
+  }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** SIGTERM to the group, then SIGKILL after `graceMs` if anything is left. True when gone. */
+export async function stopProcessGroup(pgid: number, graceMs = 3_000): Promise<boolean> {
+  signalGroup(pgid, 'SIGTERM');
+  const until = Date.now() + graceMs;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (!processGroupAlive(pgid)) return true;
+  }
+  signalGroup(pgid, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 50));
+  return !processGroupAlive(pgid);
 }

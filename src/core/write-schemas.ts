@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { manifestJsonSchema } from '../backup/manifest.js';
 import { failureRecordSchema } from '../ledger/failure.js';
 import { stateSchema } from '../ledger/schema.js';
+import { savedPlanJsonSchema } from '../phases/saved-plan.js';
 import { planJsonSchema } from '../plan/json-schema.js';
 
 /**
@@ -14,6 +15,7 @@ export const shippedSchemas: Record<string, () => unknown> = {
   'plan.schema.json': planJsonSchema,
   'state.schema.json': () => z.toJSONSchema(stateSchema, { target: 'draft-2020-12', io: 'input' }),
   'failure.schema.json': () => z.toJSONSchema(failureRecordSchema, { target: 'draft-2020-12', io: 'input' }),
+  'run-plan.schema.json': savedPlanJsonSchema,
 };
 
 const out = new URL('../schemas/', import.meta.url);

@@ -2,8 +2,8 @@ import type { BackupInfo, VerifyReport } from '../backup/types.js';
 import { formatBytes } from '../core/clock.js';
 import { GnrMigrateError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
+import { runThatApplied } from '../ledger/run-state.js';
 import type { Run, State } from '../ledger/schema.js';
-import { runThatApplied } from '../ledger/state.js';
 import type { Phase } from '../plan/types.js';
 import type { GateItem } from './types.js';
 

@@ -1,6 +1,6 @@
 import { describeHolder, type LockHolderState, type LockInfo } from '../ledger/lock.js';
+import { unsettledRuns } from '../ledger/run-state.js';
 import type { Run, State } from '../ledger/schema.js';
-import { unsettledRuns } from '../ledger/state.js';
 import type { GateItem } from './types.js';
 
 /**

@@ -5,6 +5,7 @@ import { writeJsonAtomic } from '../core/atomic.js';
 import { stampUnderscore } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
 import { MissingFileError, readBoundedText } from '../core/read-file.js';
+import { redactDeep } from '../core/redact.js';
 import type { Workspace } from '../core/workspace.js';
 
 /**
@@ -90,13 +91,16 @@ export async function writeFailure(
   let id = base;
   for (let n = 2; existing.has(`${id}.json`); n++) id = `${base}-${n}`;
   const full = failureRecordSchema.parse({ ...record, id });
-  await writeJsonAtomic(join(ws.failuresDir, `${id}.json`), full);
+  await writeJsonAtomic(join(ws.failuresDir, `${id}.json`), redactDeep(full));
   return full;
 }
 
 /** Rewrites an existing record (to add the rollback outcome to the same record). */
 export async function updateFailure(ws: Workspace, record: FailureRecord): Promise<void> {
-  await writeJsonAtomic(join(ws.failuresDir, `${record.id}.json`), failureRecordSchema.parse(record));
+  await writeJsonAtomic(
+    join(ws.failuresDir, `${record.id}.json`),
+    redactDeep(failureRecordSchema.parse(record)),
+  );
 }
 
 export function failurePath(ws: Workspace, id: string): string {

@@ -17,6 +17,10 @@ export const stepRecordSchema = z.object({
   signal: z.string().nullable().optional(),
   log: z.string().optional(),
   message: z.string().optional(),
+  /** The process group of a step while it runs: the next lock holder stops it if the run died. */
+  pgid: z.number().optional(),
+  /** The kernel start time of the group leader, to tell a reused pid from the step. */
+  pgidStart: z.string().optional(),
 });
 
 export const ackRecordSchema = z.object({
@@ -25,6 +29,24 @@ export const ackRecordSchema = z.object({
   by: z.string(),
   at: z.string(),
   via: z.enum(['tty', 'flag']),
+});
+
+/**
+ * What a run was given (issue 12 §3): the plan file and its hash, `--env`, the `--var`
+ * overrides and the vars they resolved to, the tool version and the override flags. Rollback,
+ * `--resume` and the runbook reuse them. A secret var's value is `***` here; its sha256 (salted
+ * with the run id) lets a later command tell whether it was given the same value.
+ */
+export const runInputsSchema = z.object({
+  planFile: z.string(),
+  planHash: z.string(),
+  environment: z.string().optional(),
+  overrides: z.record(z.string(), z.string()).default({}),
+  vars: z.record(z.string(), z.string()).default({}),
+  secretHashes: z.record(z.string(), z.string()).default({}),
+  toolVersion: z.string(),
+  force: z.boolean().optional(),
+  allowDeferred: z.boolean().optional(),
 });
 
 export const runSchema = z.object({
@@ -55,6 +77,10 @@ export const runSchema = z.object({
   resumes: z.string().optional(),
   /** For a run later settled by a rollback or resume. */
   settledBy: z.string().optional(),
+  /** Added in 0.x without a version change: older ledgers have no inputs and still read. */
+  inputs: runInputsSchema.optional(),
+  /** A phase run: whether its checklist passed and every backup was made and verified. */
+  safetyNet: z.boolean().optional(),
 });
 
 export const stateSchema = z.object({
@@ -70,6 +96,7 @@ export type RunStatus = z.infer<typeof runStatus>;
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 export type AckRecord = z.infer<typeof ackRecordSchema>;
 export type Run = z.infer<typeof runSchema>;
+export type RunInputs = z.infer<typeof runInputsSchema>;
 export type State = z.infer<typeof stateSchema>;
 
 export function emptyState(): State {

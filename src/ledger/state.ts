@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { writeFileAtomicSync } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
 import { readOptionalText } from '../core/read-file.js';
+import { redactDeep } from '../core/redact.js';
 import type { Workspace } from '../core/workspace.js';
 import { emptyState, type Run, type State, stateSchema } from './schema.js';
 
@@ -45,7 +46,7 @@ export async function readState(ws: Workspace): Promise<State> {
 export async function writeState(ws: Workspace, state: State): Promise<void> {
   await mkdir(ws.migrationDir, { recursive: true });
   state.updatedAt = new Date().toISOString();
-  writeFileAtomicSync(ws.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileAtomicSync(ws.stateFile, `${JSON.stringify(redactDeep(state), null, 2)}\n`);
 }
 
 /**
@@ -86,34 +87,4 @@ export class Ledger {
 
 export function lastRun(state: State): Run | undefined {
   return state.runs[state.runs.length - 1];
-}
-
-/**
- * Runs that left the systems in a state a person must settle (by `rollback` or `phase --resume`):
- * left `running` by a process that no longer holds the lock (killed), interrupted, or failed
- * without a successful rollback. A run that failed before changing anything is settled at once.
- */
-export function unsettledRuns(state: State, liveHolder: { pid: number; host: string } | undefined): Run[] {
-  return state.runs.filter((r) => {
-    if (r.settledBy || r.kind === 'backup') return false;
-    if (r.status === 'interrupted' || r.status === 'failed') return true;
-    if (r.status !== 'running') return false;
-    return !(liveHolder && liveHolder.pid === r.pid && liveHolder.host === r.host);
-  });
-}
-
-/** Runs left `running` by a process that no longer holds the lock: cut off by a kill. */
-export function deadRuns(state: State, liveHolder: { pid: number; host: string } | undefined): Run[] {
-  return state.runs.filter(
-    (r) => r.status === 'running' && !(liveHolder && liveHolder.pid === r.pid && liveHolder.host === r.host),
-  );
-}
-
-/** The run that made `phase` current: the last succeeded phase run of it. */
-export function runThatApplied(state: State, phase: number): Run | undefined {
-  for (let i = state.runs.length - 1; i >= 0; i--) {
-    const r = state.runs[i]!;
-    if (r.kind === 'phase' && r.phase === phase && r.status === 'succeeded') return r;
-  }
-  return undefined;
 }

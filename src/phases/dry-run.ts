@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackupInfo, SizeEstimate } from '../backup/types.js';
 import { checklistJson, describeCheck, runChecklist } from '../checklists/index.js';
@@ -6,12 +6,16 @@ import { sizeOf } from '../checklists/sizes.js';
 import type { ChecklistContext, ChecklistOptions } from '../checklists/types.js';
 import type { Clock } from '../core/clock.js';
 import type { ProcessRunner } from '../core/process.js';
+import { redactDeep } from '../core/redact.js';
+import { toolVersion } from '../core/version.js';
 import type { Workspace } from '../core/workspace.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
+import { liveHolderOf, unsettledRuns } from '../ledger/run-state.js';
 import type { State } from '../ledger/schema.js';
-import { unsettledRuns } from '../ledger/state.js';
-import { type Command, commandLine, type Plan, type Step } from '../plan/types.js';
-import { checkOrder, type OrderVerdict, phaseOrThrow } from './order.js';
+import type { Plan } from '../plan/types.js';
+import { inputArgs } from './inputs.js';
+import { type OrderVerdict, phaseOrThrow } from './order.js';
+import { type PhaseRunPlan, type PlannedStep, planPhaseRun, type ResolvedCommand } from './run-plan.js';
 
 /**
  * `phase <id> --dry-run` (DESIGN §4): everything the run would do, decided for real where it
@@ -24,6 +28,7 @@ export interface DryRunOptions {
   allowDeferred: boolean;
   force: boolean;
   resume: boolean;
+  autoRollback?: boolean;
   concurrency: number;
   acks: string[];
 }
@@ -47,7 +52,7 @@ export interface CommandView {
   script?: string;
   /** The same, as a line a person can paste into a shell. */
   commandLine: string;
-  cwd?: string;
+  cwd: string;
   env: Record<string, string>;
   timeoutMs: number;
 }
@@ -87,8 +92,12 @@ export interface DryRunReport {
   backups: BackupPlan[];
   runbook: { path: string; exists: boolean; preview?: string };
   steps: StepView[];
+  /** With --resume: the run resumed and what of it is reused. */
+  resume?: { runId: string; safetyNetComplete: boolean; skippedSteps: string[]; reuseBackups: string[] };
   rollback: { to: number | null; steps: StepView[]; restore: string[]; notes?: string };
   verify: { id: string; title: string; kind: string; severity: string; what: string }[];
+  /** The run plan itself: what `phase` would execute, and what `--out` saves. */
+  runPlan: PhaseRunPlan;
 }
 
 export async function dryRunPhase(
@@ -100,34 +109,31 @@ export async function dryRunPhase(
   const phase = phaseOrThrow(plan, phaseId);
   const blockedBy: string[] = [];
 
-  const order = checkOrder(plan, state, phaseId, {
-    allowDeferred: opts.allowDeferred,
-    force: opts.force,
-    resume: opts.resume,
-  });
-  if (!order.ok) blockedBy.push(`order: ${order.reason}`);
-
   // The lock and the ledger, as `phase` would find them (read, never taken).
   const lock = await readLock(ws);
   const lockState = lock ? holderState(lock.info) : undefined;
+  // The same run plan `phase` makes once it holds the lock: one rule for both.
+  const final = planPhaseRun(ws, plan, state, liveHolderOf(lock), phaseId, {
+    allowDeferred: opts.allowDeferred,
+    force: opts.force,
+    resume: opts.resume,
+    autoRollback: opts.autoRollback ?? true,
+    toolVersion: toolVersion(),
+  });
+  for (const b of final.blockedBy) if (b.rule === 'order') blockedBy.push(`order: ${b.reason}`);
   if (lock && (lockState === 'alive' || lockState === 'other-host' || lockState === 'unreadable'))
     blockedBy.push(
       `lock: the workspace is locked${lock.info ? ` by ${describeHolder(lock.info, deps.clock.now())}` : ` (${ws.lockFile} is unreadable)`}; the run would exit 4`,
     );
-  const live = lockState === 'alive' || lockState === 'other-host' ? lock?.info : undefined;
-  const interrupted = unsettledRuns(state, live).filter(
-    (r) => !(opts.resume && r.kind === 'phase' && r.phase === phaseId),
-  );
-  for (const r of interrupted)
-    blockedBy.push(
-      `ledger: ${r.kind} run ${r.id}${r.phase !== null ? ` (phase ${r.phase})` : ''} is ${r.status === 'running' ? 'interrupted' : r.status} and not settled — \`gnr-migrate rollback\`${r.kind === 'phase' ? ` or \`gnr-migrate phase ${r.phase} --resume\`` : ''}`,
-    );
+  for (const b of final.blockedBy) if (b.rule !== 'order') blockedBy.push(`${b.rule}: ${b.reason}`);
+  const interrupted = unsettledRuns(state, liveHolderOf(lock)).filter((r) => r.id !== final.resume?.runId);
+  const { order } = final;
 
   // Sizing starts now and runs beside the checklist; disk_space shares the same walk.
   const sizes = new Map<string, Promise<SizeEstimate>>();
   const sizing = { ws, clock: deps.clock, sizes };
   const backups = Promise.all(
-    phase.backup.map(async (name): Promise<BackupPlan> => {
+    final.backups.map(async ({ system: name }): Promise<BackupPlan> => {
       const system = plan.systems[name];
       if (!system) return { system: name, source: '', error: 'not a system of the plan' };
       try {
@@ -151,12 +157,13 @@ export async function dryRunPhase(
     acks: new Set(opts.acks),
     sizes,
   };
-  const outcome = await runChecklist(phase.checks, ctx, { concurrency: opts.concurrency, ...deps.listeners });
+  const checks = phase.checks.filter((c) => final.checklist.includes(c.id));
+  const outcome = await runChecklist(checks, ctx, { concurrency: opts.concurrency, ...deps.listeners });
   for (const r of outcome.blocking) blockedBy.push(`check ${r.id}: ${r.reason}`);
 
   const sized = await backups;
   const runbookFile = join(ws.rollbackDir, `phase-${phase.id}.md`);
-  const preview = await previewRunbook(deps, phase, sized);
+  const preview = await previewRunbook(deps, phase, sized, final);
 
   return {
     dryRun: true,
@@ -190,16 +197,27 @@ export async function dryRunPhase(
         startedAt: r.startedAt,
       })),
     },
-    checklist: checklistJson(phase, 'dry-run', outcome),
+    checklist: checklistJson({ ...phase, checks }, 'dry-run', outcome),
     backups: sized,
     runbook: { path: runbookFile, exists: existsSync(runbookFile), ...(preview ? { preview } : {}) },
-    steps: phase.steps.map(stepView),
+    steps: final.steps.map(stepView),
+    ...(final.resume
+      ? {
+          resume: {
+            runId: final.resume.runId,
+            safetyNetComplete: final.resume.safetyNetComplete,
+            skippedSteps: final.skippedSteps,
+            reuseBackups: final.reuseBackups,
+          },
+        }
+      : {}),
     rollback: {
-      to: phase.rollback.to,
-      steps: phase.rollback.steps.map(stepView),
+      to: final.rollback.to,
+      steps: final.rollback.steps.map(stepView),
       restore: phase.rollback.restore,
       ...(phase.rollback.notes ? { notes: phase.rollback.notes } : {}),
     },
+    runPlan: redactDeep(final),
     verify: phase.verify.map((c) => ({
       id: c.id,
       title: c.title,
@@ -210,18 +228,18 @@ export async function dryRunPhase(
   };
 }
 
-export function commandView(cmd: Command): CommandView {
+export function commandView(cmd: ResolvedCommand): CommandView {
   return {
     kind: cmd.kind,
-    ...(cmd.kind === 'run' ? { argv: cmd.argv } : { script: cmd.script }),
-    commandLine: commandLine(cmd),
-    ...(cmd.cwd ? { cwd: cmd.cwd } : {}),
+    ...(cmd.kind === 'run' ? { argv: cmd.argv ?? [] } : { script: cmd.script ?? '' }),
+    commandLine: cmd.commandLine,
+    cwd: cmd.cwd,
     env: cmd.env,
     timeoutMs: cmd.timeoutMs,
   };
 }
 
-function stepView(step: Step): StepView {
+function stepView(step: PlannedStep): StepView {
   return {
     id: step.id,
     title: step.title,
@@ -239,6 +257,7 @@ async function previewRunbook(
   deps: DryRunDeps,
   phase: DryRunReport['phase'] & { id: number },
   sized: BackupPlan[],
+  runPlan: PhaseRunPlan,
 ): Promise<string | undefined> {
   try {
     const { renderRunbook } = await import('../rollback/runbook.js');
@@ -251,7 +270,8 @@ async function previewRunbook(
         system: b.system,
         dir: b.destination,
         source: b.source,
-        sourceType: 'dir',
+        // The same restore lines as the real runbook: a single-file system is not a folder.
+        sourceType: isFile(b.source) ? 'file' : 'dir',
         phase: phase.id,
         runId: null,
         createdAt: at.toISOString(),
@@ -267,8 +287,18 @@ async function previewRunbook(
       status: 'in progress',
       backups,
       at,
+      rollbackTo: runPlan.rollback.to,
+      inputArgs: inputArgs(runPlan.inputs),
     });
   } catch {
     return undefined;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }

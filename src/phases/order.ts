@@ -6,14 +6,12 @@ import { currentIndex, nextPhaseId } from './path.js';
 /**
  * The order rules of `phase <id>` (DESIGN §4): phases go along the path one at a time. A
  * refusal names what to do instead; `--force` and `--allow-deferred` are the way around the
- * rules that an operator may knowingly break. Pure: the dry-run and the apply path share it.
+ * rules that an operator may knowingly break. Pure; `--resume` is decided by the run plan.
  */
 
 export interface OrderOptions {
   allowDeferred: boolean;
   force: boolean;
-  /** `--resume`: continue an interrupted run of this phase instead of starting one. */
-  resume?: boolean;
 }
 
 export type OrderRule = 'deferred' | 'already-applied' | 'off-path' | 'predecessor' | 'nothing-to-resume';
@@ -50,22 +48,6 @@ export function checkOrder(plan: Plan, state: State, phaseId: number, opts: Orde
       rule: 'already-applied',
       reason: `phase ${phaseId} is already applied (it is the current phase); roll back first with \`gnr-migrate rollback\`.`,
     };
-  if (opts.resume) {
-    const open = state.runs.some(
-      (r) =>
-        r.kind === 'phase' &&
-        r.phase === phaseId &&
-        !r.settledBy &&
-        (r.status === 'interrupted' || r.status === 'running'),
-    );
-    return open
-      ? { ok: true, note: `resumes the interrupted run of phase ${phaseId}` }
-      : {
-          ok: false,
-          rule: 'nothing-to-resume',
-          reason: `there is no interrupted run of phase ${phaseId} to resume; run \`gnr-migrate phase ${phaseId}\` without --resume.`,
-        };
-  }
   if (phase.deferred) return { ok: true, note: 'a deferred phase, allowed by --allow-deferred' };
 
   const pos = plan.path.indexOf(phaseId);

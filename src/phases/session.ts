@@ -1,10 +1,12 @@
 import type { Clock } from '../core/clock.js';
 import { currentHost, currentUser } from '../core/host.js';
+import { processGroupAlive, stopProcessGroup } from '../core/process.js';
 import type { Workspace } from '../core/workspace.js';
 import { acquireLock, describeHolder, type HeldLock } from '../ledger/lock.js';
 import { newRunId } from '../ledger/run-id.js';
-import type { Run, StepRecord } from '../ledger/schema.js';
-import { deadRuns, Ledger } from '../ledger/state.js';
+import { deadRuns, type LiveHolder, orphanSteps } from '../ledger/run-state.js';
+import type { Run, State, StepRecord } from '../ledger/schema.js';
+import { Ledger } from '../ledger/state.js';
 import type { Output } from '../ui/output.js';
 
 /**
@@ -27,6 +29,7 @@ export class RunSession {
     });
     try {
       const ledger = await Ledger.open(ws);
+      await stopOrphanSteps(ledger.snapshot, lock.info, out);
       const dead = deadRuns(ledger.snapshot, lock.info);
       if (dead.length > 0) {
         await ledger.update((state) => {
@@ -116,5 +119,25 @@ export class RunSession {
 
   async close(): Promise<void> {
     await this.lock.release();
+  }
+}
+
+/**
+ * A step whose gnr-migrate was killed keeps running in its own process group, and would change
+ * the systems under whatever runs next (a rollback's restore rewritten seconds later). Whoever
+ * takes the lock stops such groups first, and says so before anything else.
+ */
+export async function stopOrphanSteps(
+  state: Readonly<State>,
+  live: LiveHolder,
+  out: Pick<Output, 'warn'>,
+): Promise<void> {
+  for (const { run, step } of orphanSteps(state, live, currentHost())) {
+    if (!processGroupAlive(step.pgid, step.pgidStart)) continue;
+    out.warn(
+      `step ${step.id} of run ${run.id} is still running (process group ${step.pgid}) although its gnr-migrate is gone: stopping it (SIGTERM, then SIGKILL)`,
+    );
+    const gone = await stopProcessGroup(step.pgid);
+    if (!gone) out.warn(`process group ${step.pgid} did not stop after SIGKILL; check it by hand`);
   }
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { pidStartTime } from '../core/host.js';
 import type { ProcessResult, ProcessRunner } from '../core/process.js';
 import type { StepRecord } from '../ledger/schema.js';
 import type { Command } from '../plan/types.js';
@@ -34,7 +35,17 @@ export async function runRecordedCommand(
   const log = join(deps.logDir, logName);
   const index = await deps.session.stepStarted(deps.runId, { id: step.id, stage: step.stage, log });
   const { command } = step;
+  // The step's process group goes into the ledger while it runs: if this process is killed,
+  // the next command that takes the lock finds the group and stops it (issue 12 §4).
+  let recorded: Promise<void> = Promise.resolve();
   const result = await deps.runner({
+    onSpawn: (pgid) => {
+      const start = pidStartTime(pgid);
+      recorded = deps.session.updateRun(deps.runId, (run) => {
+        const s = run.steps[index];
+        if (s) Object.assign(s, { pgid, ...(start !== undefined ? { pgidStart: start } : {}) });
+      });
+    },
     kind: command.kind,
     ...(command.kind === 'run' ? { argv: command.argv } : { script: command.script }),
     ...(command.cwd ? { cwd: command.cwd } : {}),
@@ -44,6 +55,7 @@ export async function runRecordedCommand(
     logFile: log,
     ...(deps.onLine ? { onLine: (line: string) => deps.onLine?.(line) } : {}),
   });
+  await recorded;
   const status: StepRecord['status'] = result.aborted
     ? 'interrupted'
     : result.timedOut

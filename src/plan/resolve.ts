@@ -1,4 +1,5 @@
 import { InputError, PlanError, type PlanIssue } from '../core/errors.js';
+import { addSecrets, minSecretLength } from '../core/redact.js';
 import { interpolate, resolveVarsReporting, UnknownVarError, type VarValue } from './interpolate.js';
 import { type DocPath, formatDocPath, type PlanSource } from './load.js';
 import type { CheckInput, GateInput, PhaseInput, PlanInput, StepInput, UndoInput } from './schema.js';
@@ -51,6 +52,13 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
     }
     rawVars = { ...rawVars, ...(env.vars ?? {}) };
     gateInput = mergeGate(gateInput, env.gate ?? {});
+  }
+  const unknown = Object.keys(options.vars ?? {}).filter((n) => !knownVarNames(input).has(n));
+  if (unknown.length > 0) {
+    const known = [...knownVarNames(input)].sort();
+    throw new InputError(
+      `--var ${unknown.join(', ')}: not a var of ${source.file} (known: ${known.join(', ') || 'none'})`,
+    );
   }
   rawVars = { ...rawVars, ...(options.vars ?? {}) };
 
@@ -118,6 +126,14 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
 
   const gate: Gate = { triggers: gateInput.triggers ?? {}, compare: gateInput.compare ?? {} };
 
+  const secrets = input.secrets ?? [];
+  secrets.forEach((name, i) => {
+    if (!(name in rawVars)) issue(['secrets', i], `secret "${name}" is not a var of the plan`);
+    else if ((vars[name] ?? '').length > 0 && (vars[name] ?? '').length < minSecretLength)
+      warnings.push(`secret var ${name} is shorter than ${minSecretLength} characters: it cannot be masked`);
+  });
+  addSecrets(secrets.map((n) => vars[n] ?? '').filter((v) => v !== ''));
+
   if (issues.length > 0) throw new PlanError(issues);
   return {
     file: source.file,
@@ -127,6 +143,8 @@ export function resolvePlan(source: PlanSource, input: PlanInput, options: Resol
     ...(input.description ? { description: input.description } : {}),
     ...(options.environment !== undefined ? { environment: options.environment } : {}),
     vars,
+    secrets,
+    overrides: { ...(options.vars ?? {}) },
     systems,
     path: input.path,
     phases,
@@ -398,4 +416,16 @@ export function toMs(d: number | string): number {
 
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/**
+ * The var names `--var` may set: declared under `vars:` or an environment's `vars:`, or used
+ * as `${name}` somewhere in the plan. Anything else is a typo that would silently do nothing.
+ */
+export function knownVarNames(input: PlanInput): Set<string> {
+  const names = new Set(Object.keys(input.vars ?? {}));
+  for (const env of Object.values(input.environments ?? {}))
+    for (const n of Object.keys(env.vars ?? {})) names.add(n);
+  for (const m of JSON.stringify(input).matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1]!);
+  return names;
 }

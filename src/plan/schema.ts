@@ -203,6 +203,8 @@ export const planSchema = z.strictObject({
   description: z.string().optional(),
   systems: z.record(id, systemSchema).optional(),
   vars: varsSchema.optional(),
+  /** Names of vars whose values are secret: shown as `***` everywhere the tool writes. */
+  secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a var name')).optional(),
   environments: z.record(id, environmentSchema).optional(),
   path: z.array(phaseId).min(1),
   phases: z.array(phaseSchema).min(1),

@@ -104,6 +104,10 @@ export interface Plan {
   description?: string;
   environment?: string;
   vars: Record<string, string>;
+  /** Names of the secret vars (the plan's `secrets:`); their values are never written in clear. */
+  secrets: string[];
+  /** The `--var` overrides this plan was resolved with, and `--env`'s name. */
+  overrides: Record<string, string>;
   systems: Record<string, System>;
   path: number[];
   phases: Phase[];

@@ -1,5 +1,5 @@
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBackup, readBackup, restoreBackup, verifyBackup } from '../backup/index.js';
 import type { BackupInfo } from '../backup/types.js';
 import { runChecklist } from '../checklists/index.js';
 import type { CheckResult } from '../checklists/types.js';
@@ -7,11 +7,14 @@ import { InterruptedError } from '../core/errors.js';
 import type { ProcessRunner } from '../core/process.js';
 import type { RollbackOutcome } from '../ledger/failure.js';
 import type { Run } from '../ledger/schema.js';
+import type { BackupStore, RunEvents } from '../phases/definitions.js';
 import type { StageReporter } from '../phases/reporter.js';
+import { resolveCommand, toCommand } from '../phases/run-plan.js';
 import type { RunSession } from '../phases/session.js';
 import { runRecordedCommand } from '../phases/steps.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
 import { plural } from '../ui/output.js';
+import { undoList } from './plan.js';
 
 export interface RollbackDeps {
   session: RunSession;
@@ -21,6 +24,13 @@ export interface RollbackDeps {
   signal: AbortSignal;
   reporter: StageReporter;
   concurrency: number;
+  backups: BackupStore;
+  events: RunEvents;
+  /**
+   * Snapshot the systems before changing them (default). A snapshot that cannot be made stops
+   * the rollback before anything changes (exit 3); `rollback --no-snapshot` sets this false.
+   */
+  snapshot: boolean;
 }
 
 export interface RollbackRequest {
@@ -49,6 +59,25 @@ export interface RollbackResult {
  * back; any failure makes the outcome `failed` (exit 3).
  */
 export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Promise<RollbackResult> {
+  const result = await rollbackStages(deps, req);
+  const run = deps.session.ledger.run(result.runId);
+  if (run && deps.events.onRunEnd) {
+    try {
+      await deps.events.onRunEnd({
+        run,
+        kind: 'rollback',
+        outcome: result.outcome.outcome,
+        exitCode: result.ok ? 0 : 3,
+        rollbackOutcome: result.outcome,
+      });
+    } catch (err) {
+      deps.reporter.note(`run-end hook failed: ${(err as Error).message}`);
+    }
+  }
+  return result;
+}
+
+async function rollbackStages(deps: RollbackDeps, req: RollbackRequest): Promise<RollbackResult> {
   const { session, plan, reporter } = deps;
   const { phase, source } = req;
   const ws = session.ws;
@@ -94,7 +123,7 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
   const toRestore: BackupInfo[] = [];
   reporter.stage('Verify the backups to restore');
   for (const id of source.backups) {
-    const info = await readBackup(ws, id).catch(() => undefined);
+    const info = await deps.backups.read(ws, id).catch(() => undefined);
     if (!info) {
       outcome.errors.push(`backup ${id} recorded by run ${source.id} is missing from ${ws.backupsDir}`);
       continue;
@@ -103,7 +132,7 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
   }
   for (const b of toRestore) {
     reporter.start(b.id, `verify ${b.id}`);
-    const report = await verifyBackup(ws, b.id, { deep: true });
+    const report = await deps.backups.verify(ws, b.id, { deep: true });
     if (!report.ok) {
       const first = report.problems
         .slice(0, 5)
@@ -125,34 +154,59 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
     };
   }
 
-  // 2. Snapshot what is there now, so this rollback can itself be undone.
-  reporter.stage('Snapshot the current systems');
-  for (const name of phase.backup) {
-    const system = plan.systems[name];
-    if (!system) continue;
-    reporter.start(`snapshot-${name}`, `snapshot ${name}`);
-    const index = await session.stepStarted(run.id, { id: name, stage: 'snapshot' });
-    try {
-      const snap = await createBackup({
-        ws,
-        system,
-        phase: phase.id,
-        runId: run.id,
-        clock: session.clock,
-        signal: deps.signal,
-      });
-      outcome.snapshots.push(snap.id);
-      await session.updateRun(run.id, (r) => {
-        r.snapshots.push(snap.id);
-      });
-      await session.stepEnded(run.id, index, { status: 'succeeded', message: snap.id });
-      reporter.end(`snapshot-${name}`, 'pass', snap.id);
-    } catch (err) {
-      await stopIfInterrupted();
-      // A system that does not exist now has nothing to snapshot; the restore recreates it.
-      const message = (err as Error).message;
-      await session.stepEnded(run.id, index, { status: 'skipped', message });
-      reporter.end(`snapshot-${name}`, 'skipped', message);
+  // 2. Snapshot what is there now, so this rollback can itself be undone. A snapshot that
+  // cannot be made (a full disk) stops here, before anything changes: the README promises a
+  // rollback can be undone, and only the operator may waive that (`--no-snapshot`).
+  if (deps.snapshot) {
+    reporter.stage('Snapshot the current systems');
+    for (const name of phase.backup) {
+      const system = plan.systems[name];
+      if (!system) continue;
+      reporter.start(`snapshot-${name}`, `snapshot ${name}`);
+      const index = await session.stepStarted(run.id, { id: name, stage: 'snapshot' });
+      if (!pathExists(system.path)) {
+        // A system that does not exist now has nothing to snapshot; the restore recreates it.
+        await session.stepEnded(run.id, index, {
+          status: 'skipped',
+          message: `${system.path} does not exist`,
+        });
+        reporter.end(`snapshot-${name}`, 'skipped', 'nothing there');
+        continue;
+      }
+      try {
+        const snap = await deps.backups.create({
+          ws,
+          system,
+          phase: phase.id,
+          runId: run.id,
+          clock: session.clock,
+          signal: deps.signal,
+        });
+        outcome.snapshots.push(snap.id);
+        await session.updateRun(run.id, (r) => {
+          r.snapshots.push(snap.id);
+        });
+        await session.stepEnded(run.id, index, { status: 'succeeded', message: snap.id });
+        reporter.end(`snapshot-${name}`, 'pass', snap.id);
+      } catch (err) {
+        await stopIfInterrupted();
+        const message = (err as Error).message;
+        await session.stepEnded(run.id, index, { status: 'failed', message });
+        reporter.end(`snapshot-${name}`, 'fail', message);
+        outcome.errors.push(`the snapshot of ${name} could not be made: ${message}`);
+        outcome.outcome = 'failed';
+        // Nothing changed: this attempt settles itself; the run it was undoing stays unsettled.
+        await session.endRun(run.id, { status: 'failed', exitCode: 3, settledBy: run.id });
+        return {
+          ok: false,
+          runId: run.id,
+          outcome,
+          problem:
+            `the snapshot of ${name} (${system.path}) could not be made: ${message}\n` +
+            'Nothing was changed. Free the space (or fix the cause) and run `gnr-migrate rollback` again, ' +
+            'or roll back without a snapshot (it cannot then be undone): `gnr-migrate rollback --no-snapshot`.',
+        };
+      }
     }
   }
   await stopIfInterrupted();
@@ -165,16 +219,13 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
     logDir,
     signal: deps.signal,
   };
-  const completed = source.steps
-    .filter((s) => s.stage === 'step' && s.status === 'succeeded')
-    .map((s) => s.id);
-  const undos = [...phase.steps].reverse().filter((s) => s.undo && completed.includes(s.id));
+  const undos = undoList(phase, source);
   if (undos.length > 0) reporter.stage('Undo the completed steps, newest first');
   for (const step of undos) {
     reporter.start(`undo-${step.id}`, `undo ${step.id}`);
     const r = await runRecordedCommand(
       { ...recordDeps, onLine: (l) => reporter.output(`undo-${step.id}`, l) },
-      { id: step.id, stage: 'undo', command: step.undo! },
+      { id: step.id, stage: 'undo', command: toCommand(resolveCommand(ws, step.undo!)) },
     );
     await stopIfInterrupted();
     if (r.ok) outcome.undone.push(step.id);
@@ -186,7 +237,7 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
     reporter.start(`rollback-${step.id}`, step.title);
     const r = await runRecordedCommand(
       { ...recordDeps, onLine: (l) => reporter.output(`rollback-${step.id}`, l) },
-      { id: step.id, stage: 'rollback', command: step },
+      { id: step.id, stage: 'rollback', command: toCommand(resolveCommand(ws, step)) },
     );
     await stopIfInterrupted();
     if (!r.ok) outcome.errors.push(`rollback step ${step.id} failed: ${r.message} (log ${r.log})`);
@@ -199,7 +250,7 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
     reporter.start(`restore-${b.id}`, `restore ${b.system} from ${b.id}`);
     const index = await session.stepStarted(run.id, { id: b.id, stage: 'restore' });
     try {
-      await restoreBackup({
+      await deps.backups.restore({
         ws,
         id: b.id,
         snapshot: false,
@@ -283,4 +334,13 @@ export async function rollbackRun(deps: RollbackDeps, req: RollbackRequest): Pro
 
 export function toFailingCheck(r: CheckResult) {
   return { id: r.id, kind: r.kind, status: r.status, message: r.reason, ...(r.log ? { log: r.log } : {}) };
+}
+
+function pathExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

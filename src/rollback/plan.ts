@@ -1,6 +1,7 @@
+import { parseBackupId } from '../backup/layout.js';
 import { InputError } from '../core/errors.js';
+import { rollbackTargetOf, runThatApplied, unsettledRuns } from '../ledger/run-state.js';
 import type { Run, State } from '../ledger/schema.js';
-import { runThatApplied, unsettledRuns } from '../ledger/state.js';
 import { findPhase, type Phase, type Plan } from '../plan/types.js';
 
 /** One phase to roll back: which run's effects to undo, and where the ledger ends up. */
@@ -69,7 +70,7 @@ export function planRollback(
         `phase ${current} is current but the ledger has no run that applied it; roll it back by its runbook (migration/rollback/phase-${current}.md)`,
       );
     }
-    const target = phase.rollback.to;
+    const target = rollbackTargetOf(plan, phase.rollback.to, source);
     if (to !== undefined && to !== null && target !== null && plan.path.indexOf(target) < targetIndex) {
       throw new InputError(
         `--to ${to}: phase ${current} rolls back to ${target}, past ${to}; choose --to ${target}`,
@@ -79,7 +80,10 @@ export function planRollback(
       phase,
       source,
       target,
-      why: `phase ${current} is applied (run ${source.id}): roll back to ${target ?? 'the start'}`,
+      why:
+        target === phase.rollback.to
+          ? `phase ${current} is applied (run ${source.id}): roll back to ${target ?? 'the start'}`
+          : `phase ${current} was applied with --force from ${target ?? 'the start'} (run ${source.id}): roll back to where that run started`,
     });
     current = target;
     if (to === undefined || current === to || (to === null && current === null)) break;
@@ -92,4 +96,17 @@ function phaseOf(plan: Plan, id: number): Phase {
   const phase = findPhase(plan, id);
   if (!phase) throw new InputError(`the ledger names phase ${id}, which is not in the plan ${plan.file}`);
   return phase;
+}
+
+/** The undo of each step `source` completed, newest first: what the executor runs and the dry-run shows. */
+export function undoList(phase: Phase, source: Run): Phase['steps'] {
+  const completed = new Set(
+    source.steps.filter((s) => s.stage === 'step' && s.status === 'succeeded').map((s) => s.id),
+  );
+  return [...phase.steps].reverse().filter((s) => s.undo && completed.has(s.id));
+}
+
+/** The backups of `source` that a rollback of `phase` restores (by the system in their id). */
+export function restoreList(phase: Phase, source: Run): string[] {
+  return source.backups.filter((id) => phase.rollback.restore.includes(parseBackupId(id)?.system ?? ''));
 }

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import type { BackupInfo } from '../backup/types.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { formatBytes } from '../core/clock.js';
+import { redact } from '../core/redact.js';
 import type { Workspace } from '../core/workspace.js';
 import type { StepRecord } from '../ledger/schema.js';
 import {
@@ -31,6 +32,10 @@ export interface RunbookInput {
   /** Step records of the run, to mark which steps completed (and so need their undo). */
   steps?: StepRecord[];
   at: Date;
+  /** Where this run's rollback returns (the run's starting phase after a `--force`). */
+  rollbackTo?: number | null;
+  /** `--env`/`--var` arguments the run was given, so the one-command rollback uses them too. */
+  inputArgs?: string[];
 }
 
 export function runbookPath(ws: Workspace, phaseId: number): string {
@@ -40,19 +45,19 @@ export function runbookPath(ws: Workspace, phaseId: number): string {
 export async function writeRunbook(input: RunbookInput): Promise<string> {
   const path = runbookPath(input.ws, input.phase.id);
   await mkdir(input.ws.rollbackDir, { recursive: true });
-  await writeFileAtomic(path, renderRunbook(input));
+  await writeFileAtomic(path, redact(renderRunbook(input)));
   return path;
 }
 
 export function renderRunbook(input: RunbookInput): string {
   const { plan, phase, ws } = input;
-  const target = phase.rollback.to;
+  const target = input.rollbackTo !== undefined ? input.rollbackTo : phase.rollback.to;
   const targetPhase = target === null ? undefined : findPhase(plan, target);
   const completed = new Set(
     (input.steps ?? []).filter((s) => s.stage === 'step' && s.status === 'succeeded').map((s) => s.id),
   );
   const L: string[] = [];
-  const cli = `gnr-migrate --cwd ${shellQuote(ws.root)}`;
+  const cli = ['gnr-migrate', '--cwd', ws.root, ...(input.inputArgs ?? [])].map(shellQuote).join(' ');
 
   L.push(`# Rollback runbook — phase ${phase.id}: ${phase.title}`, '');
   L.push(

@@ -77,7 +77,7 @@ describe('gnr-migrate backup', () => {
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stderr).toMatch(/the previous state is backup site_/);
     expectSameTree(walkTree(site), original);
-    const r2 = await runCli(['backup', 'restore', doc.backups[1]!.id], { cwd: ws });
+    const r2 = await runCli(['backup', 'restore', doc.backups[1]!.id, '--yes'], { cwd: ws });
     expect(r2.code, r2.stderr).toBe(0);
     expect(readFileSync(conf, 'utf8')).toBe('server { listen 8080; }\n');
   });

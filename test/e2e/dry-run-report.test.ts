@@ -109,7 +109,7 @@ describe('phase --dry-run report', () => {
       kind: 'run',
       argv: ['echo', 'hi there', 'a b', '$HOME', '--port=8081'],
       commandLine: "echo 'hi there' 'a b' '$HOME' --port=8081",
-      cwd: 'conf',
+      cwd: join(dir, 'conf'),
       env: { GNR_ASGI_PORT: '8081' },
       timeoutMs: 120_000,
       undo: { kind: 'shell', script: "echo 'undo hi there' | cat" },

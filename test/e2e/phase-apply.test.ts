@@ -7,7 +7,10 @@ import { walkTree } from '../helpers/tree.js';
 
 const fixture = managedFixtures();
 
-const cli = (f: PhaseFixture, args: string[]) => runCli([...args, ...f.vars], { cwd: f.ws });
+/** Without a terminal, `phase` and `rollback` need --yes (issue 12 §5). */
+const withYes = (args: string[]) =>
+  (args[0] === 'phase' || args[0] === 'rollback') && !args.includes('--dry-run') ? [...args, '--yes'] : args;
+const cli = (f: PhaseFixture, args: string[]) => runCli([...withYes(args), ...f.vars], { cwd: f.ws });
 
 /** The host's files as the test sees them (content, type, mode, link target; not mtimes of dirs changed by restore). */
 function snapshot(f: PhaseFixture) {
@@ -149,7 +152,13 @@ describe('phase <id>: apply', () => {
     const status = json(await cli(f, ['status', '--json']));
     expect((status.interrupted as unknown[]).length).toBe(1);
     expect((await cli(f, ['phase', '0'])).stderr).toMatch(/not settled/);
-    const rb = await cli(f, ['rollback']);
+    // Other inputs than the run's are refused with the difference (issue 12: rollback with other inputs).
+    const other = await cli(f, ['rollback']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/var fail_step: "1" → "0"/);
+    expect(snapshot(f)).not.toEqual(before);
+    // Without --var, the rollback uses the run's own inputs.
+    const rb = await runCli(['rollback', '--yes'], { cwd: f.ws });
     expect(rb.code, rb.stderr).toBe(0);
     expect(snapshot(f)).toEqual(before);
   });
@@ -221,7 +230,7 @@ describe('phase <id>: apply', () => {
     const f = await fixture();
     const port = await freePort();
     let child: { kill(sig: string): void } | undefined;
-    const running = runCli(['phase', '0', ...f.vars, '--var', 'slow=30', '--var', `port=${port}`], {
+    const running = runCli(['phase', '0', '--yes', ...f.vars, '--var', 'slow=30', '--var', `port=${port}`], {
       cwd: f.ws,
       onSpawn: (c) => {
         child = c;
@@ -264,10 +273,19 @@ describe('phase <id>: apply', () => {
         }
       });
     expect(sleeps).toEqual([]);
-    // resume finishes the phase from the interrupted step
-    const resumed = await runCli(['phase', '0', '--resume', ...f.vars, '--var', `port=${port}`], {
+    // --resume refuses other inputs than the run's (slow 30 → 0) unless --force
+    const refused = await runCli(['phase', '0', '--resume', '--yes', ...f.vars, '--var', `port=${port}`], {
       cwd: f.ws,
     });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/var slow: "30" → "0"/);
+    // resume finishes the phase from the interrupted step
+    const resumed = await runCli(
+      ['phase', '0', '--resume', '--yes', '--force', ...f.vars, '--var', `port=${port}`],
+      {
+        cwd: f.ws,
+      },
+    );
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(readState(f.ws).current).toBe(0);
   });
@@ -281,7 +299,7 @@ describe('phase and rollback: bad input and SIGTERM', () => {
       [['rollback', '--to', 'x'], /--to "x": expected a phase number/],
       [['rollback'], /nothing to roll back/],
       [['phase', '0', '--resume'], /no interrupted or failed run of phase 0 to resume/],
-      [['phase', '9'], /phase 9 is not in the plan \(phases: 0, 3\)/],
+      [['phase', '9'], /phase 9 is not in the plan .*\(phases: 0, 3\)/],
       [['failures', 'show', 'nope'], /no failure record "nope"/],
       [['failures', 'show', '../state'], /expected a record id, not a path/],
     ];
@@ -303,7 +321,7 @@ describe('phase and rollback: bad input and SIGTERM', () => {
   it('SIGTERM during a step: exit 143, the run interrupted, the lock released', async () => {
     const f = await fixture();
     let child: { kill(sig: string): void } | undefined;
-    const running = runCli(['phase', '0', ...f.vars, '--var', 'slow=30'], {
+    const running = runCli(['phase', '0', '--yes', ...f.vars, '--var', 'slow=30'], {
       cwd: f.ws,
       onSpawn: (c) => {
         child = c;
@@ -322,7 +340,7 @@ describe('phase and rollback: bad input and SIGTERM', () => {
     expect(r.code).toBe(143);
     expect(existsSync(join(f.ws, 'migration', '.lock'))).toBe(false);
     expect((readState(f.ws).runs.at(-1) as { status: string }).status).toBe('interrupted');
-    expect((await cli(f, ['rollback'])).code).toBe(0);
+    expect((await runCli(['rollback', '--yes'], { cwd: f.ws })).code).toBe(0);
   });
 });
 

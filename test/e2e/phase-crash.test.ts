@@ -43,7 +43,7 @@ describe('kill -9 at any moment: the ledger parses, the run is interrupted, roll
       const stateFile = join(f.ws, 'migration', 'state.json');
 
       let kill: (() => void) | undefined;
-      const run = runCli(['phase', '0', ...f.vars, '--var', 'slow=1'], {
+      const run = runCli(['phase', '0', '--yes', ...f.vars, '--var', 'slow=1'], {
         cwd: f.ws,
         onSpawn: (child) => {
           kill = () => child.kill('SIGKILL');
@@ -65,7 +65,8 @@ describe('kill -9 at any moment: the ledger parses, the run is interrupted, roll
         expect((status.interrupted as { id: string }[]).map((r) => r.id)).toEqual(cutOff);
       }
 
-      const rb = await runCli(['rollback', ...f.vars], { cwd: f.ws });
+      // Without --var: the rollback uses the inputs the cut-off run recorded.
+      const rb = await runCli(['rollback', '--yes'], { cwd: f.ws });
       // Killed before any run was recorded: nothing changed and nothing to roll back (exit 2).
       expect(rb.code, rb.stderr).toBe(recorded ? 0 : 2);
       expect(snapshot(f.host)).toEqual(before);

@@ -24,7 +24,7 @@ describe('the runbook works without gnr-migrate', () => {
   it('its manual shell lines undo the steps and restore the backups byte for byte', async () => {
     const f = await fixture();
     const before = snapshot(f.host);
-    const applied = await runCli(['phase', '0', ...f.vars], { cwd: f.ws });
+    const applied = await runCli(['phase', '0', '--yes', ...f.vars], { cwd: f.ws });
     expect(applied.code, applied.stderr).toBe(0);
     expect(snapshot(f.host)).not.toEqual(before);
 

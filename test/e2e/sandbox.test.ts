@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,7 @@ describe('the sandbox Genropy host', () => {
     sb = await createSandbox();
     // The workspace lives as long as the sandbox (test/helpers/tmp.ts removes its folders after each test).
     ws = mkdtempSync(join(tmpdir(), 'gnrm-sandbox-ws-'));
+    mkdirSync(join(ws, 'migration')); // a workspace, with the embedded default plan
   }, 90_000);
 
   afterAll(async () => {

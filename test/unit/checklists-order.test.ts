@@ -73,12 +73,6 @@ describe('checkOrder (the order rules of `phase <id>`)', () => {
     expect(checkOrder(plan, state(4), 9, { ...none, force: true }).ok).toBe(true);
   });
 
-  it('--resume needs an unsettled run of that phase', async () => {
-    const plan = await planIn(tempDir(), yaml);
-    const v = checkOrder(plan, state(0), 3, { ...none, resume: true });
-    expect(!v.ok && v.rule).toBe('nothing-to-resume');
-  });
-
   it('an unknown phase is bad input (exit 2) listing the phases', async () => {
     const plan = await planIn(tempDir(), yaml);
     expect(() => checkOrder(plan, state(null), 42, none)).toThrow(InputError);

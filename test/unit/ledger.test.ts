@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InputError, LockedError } from '../../src/core/errors.js';
 import { workspaceAt } from '../../src/core/workspace.js';
 import { acquireLock, readLock, unlock } from '../../src/ledger/lock.js';
+import { unsettledRuns } from '../../src/ledger/run-state.js';
 import { emptyState } from '../../src/ledger/schema.js';
-import { Ledger, readState, unsettledRuns, writeState } from '../../src/ledger/state.js';
+import { Ledger, readState, writeState } from '../../src/ledger/state.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const children: ReturnType<typeof spawn>[] = [];
