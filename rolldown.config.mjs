@@ -18,11 +18,12 @@ export default defineConfig({
     entryFileNames: '[name].js',
     chunkFileNames: '[name]-[hash].js',
     sourcemap: true,
-    // Fewer, larger files for the package (< 60 files): our small shared core modules in one
-    // chunk, and listr2's terminal helpers with listr2 (both are only loaded together anyway).
+    // Fewer, larger files for the package (< 60 files): our small shared core and ui modules in
+    // one chunk each, and listr2's terminal helpers with listr2 (only loaded together anyway).
     codeSplitting: {
       groups: [
         { name: 'core', test: /[\\/]dist[\\/]core[\\/]/ },
+        { name: 'ui', test: /[\\/]dist[\\/]ui[\\/]/ },
         {
           name: 'listr2',
           test: /node_modules[\\/](listr2|cli-truncate|wrap-ansi|strip-ansi|ansi-regex|ansi-styles|string-width|slice-ansi|log-update|is-fullwidth-code-point|emoji-regex|get-east-asian-width|cli-cursor|restore-cursor|onetime|mimic-function|signal-exit|eventemitter3|rfdc|colorette)[\\/]/,

@@ -14,7 +14,7 @@ export interface BackupStore {
   read: typeof readBackup;
   verify: typeof verifyBackup;
   restore: typeof restoreBackup;
-  /** Sizes a backup before it is made, for the progress meter (fakes may leave it out). */
+  /** Sizes a backup before it is made: the total its progress is shown against (optional). */
   estimate?: typeof estimateBackup;
 }
 
@@ -41,8 +41,6 @@ export interface RunEndEvent {
   failureRecord?: string;
   /** For a phase run that was rolled back automatically, and for every rollback run. */
   rollbackOutcome?: RollbackOutcome;
-  /** Writes to this run's ledger record (e.g. the notifications sent for it), under the run's lock. */
-  annotate?(mutate: (run: Run) => void): Promise<void>;
 }
 
 export interface RunEvents {

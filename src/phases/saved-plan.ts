@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
+import { readBoundedText } from '../core/read-file.js';
 import { redactDeep } from '../core/redact.js';
 import { toolVersion } from '../core/version.js';
 
@@ -114,14 +114,8 @@ export async function writeSavedPlan(
 }
 
 export async function readSavedPlan(file: string): Promise<SavedPlan> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`${file}: cannot read the saved plan (${(err as NodeJS.ErrnoException).code})`, {
-      cause: err,
-    });
-  }
+  // Bounded, regular files only (core/read-file.ts): a FIFO or a device is refused with its path.
+  const text = await readBoundedText(file, { what: 'the saved plan', maxBytes: 64 * 1024 * 1024 });
   let data: unknown;
   try {
     data = JSON.parse(text);

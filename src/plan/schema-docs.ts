@@ -94,6 +94,8 @@ export function documentPlanSchema(): void {
     path: 'The order phases are applied in, e.g. [0, 3, 4, 5, 6, 7].',
     phases: 'Every phase: its checklist, backups, steps, verify checks and rollback.',
     gate: 'Thresholds of the CI gate: automatic rollback triggers and the parallel-run comparison.',
+    secrets:
+      'Names of vars whose values are secrets: masked in output, logs, the ledger, runbooks and saved plans.',
   });
   doc(systemSchema, {
     path: 'The folder or file to back up (may hold ${var}); relative paths are taken from the workspace.',
