@@ -1,6 +1,7 @@
 import { systemClock } from '../core/clock.js';
 import { InterruptedError } from '../core/errors.js';
 import { currentHost, currentUser } from '../core/host.js';
+import { redact } from '../core/redact.js';
 import { acquireLock, describeHolder } from '../ledger/lock.js';
 import { newRunId } from '../ledger/run-id.js';
 import type { Run } from '../ledger/schema.js';
@@ -26,7 +27,7 @@ export async function withBackupRun<T>(
   requireWorkspace(ctx);
   ctx.handleSignals();
   const lock = await acquireLock(ctx.ws, {
-    command: ctx.commandLine,
+    command: redact(ctx.commandLine),
     user: currentUser(),
     onTakeover: (prev) => ctx.out.warn(`took over a stale lock: ${describeHolder(prev)} is gone`),
   });
@@ -47,7 +48,7 @@ export async function withBackupRun<T>(
         host: currentHost(),
         user: currentUser(),
         pid: process.pid,
-        command: ctx.commandLine,
+        command: redact(ctx.commandLine),
         steps: [],
         backups: [],
         snapshots: [],

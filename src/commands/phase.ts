@@ -2,6 +2,7 @@ import { plural } from '../checklists/index.js';
 import { lazyRunner } from '../checklists/lazy-runner.js';
 import { systemClock } from '../core/clock.js';
 import { InputError, InterruptedError } from '../core/errors.js';
+import { redactDeep } from '../core/redact.js';
 import { readLock } from '../ledger/lock.js';
 import { liveHolderOf, resumableRun } from '../ledger/run-state.js';
 import { readState } from '../ledger/state.js';
@@ -94,9 +95,11 @@ export async function run(
       secretHashes: report.runPlan.inputs.secretHashes,
     });
   }
-  if (out.json) out.data(options.out ? { ...report, savedTo: options.out } : report);
+  // Secret vars are shown as *** here too: a dry-run's output ends up in CI logs.
+  const shown = redactDeep(report);
+  if (out.json) out.data(options.out ? { ...shown, savedTo: options.out } : shown);
   else {
-    renderDryRun(out, report, ws.root);
+    renderDryRun(out, shown, ws.root);
     if (options.out)
       out.say(
         report.wouldProceed

@@ -80,8 +80,9 @@ export async function planRollbackRun(
   live: LiveHolder,
   to: number | undefined,
   options: Pick<RollbackOptions, 'force' | 'snapshot'>,
+  given?: Plan,
 ): Promise<{ plan: Plan; items: RollbackItem[]; runPlan: RollbackRunPlan }> {
-  let plan = await planForRun(ctx, undefined);
+  let plan = given ?? (await planForRun(ctx, undefined));
   let items = planRollback(plan, state as State, live, to);
   const recorded = items[0]?.source.inputs;
   if (recorded) {
@@ -145,6 +146,8 @@ export async function executeRollback(
   ctx.handleSignals();
   const { out, ws } = ctx;
   const reason = options.reason ?? 'manual rollback';
+  // Loaded before the lock is taken, so a secret given with --var is masked in the lock too.
+  const given = await planForRun(ctx, undefined);
   const session = await RunSession.open(ws, redact(ctx.commandLine), systemClock, out);
   const reporter = createStageReporter(out);
   const done: { phase: number; runId: string; failure: string }[] = [];
@@ -156,6 +159,7 @@ export async function executeRollback(
       session.lock.info,
       to,
       options,
+      given,
     );
     deps.expect?.(runPlan, plan);
     requireYesWithoutTerminal(ctx, options.yes, 'rollback changes the systems');

@@ -49,7 +49,7 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
  * The same contract, done synchronously: for the ledger, which a run writes twice per step
  * and always awaits. Eight thread-pool round trips cost more than the ~1 ms of blocking.
  */
-export function writeFileAtomicSync(path: string, data: string, mode = 0o644): void {
+export function writeFileAtomicSync(path: string, data: string, mode = 0o644, syncDir = true): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fd = openSync(tmp, 'wx', mode);
@@ -68,6 +68,7 @@ export function writeFileAtomicSync(path: string, data: string, mode = 0o644): v
     rmSync(tmp, { force: true });
     throw err;
   }
+  if (!syncDir) return;
   try {
     const dfd = openSync(dir, 'r');
     try {

@@ -48,10 +48,10 @@ export async function readState(ws: Workspace): Promise<State> {
 }
 
 /** Atomic write (temp, fsync, rename): a kill leaves the old or the new ledger, never half. */
-export async function writeState(ws: Workspace, state: State): Promise<void> {
+export async function writeState(ws: Workspace, state: State, durable = true): Promise<void> {
   await mkdir(ws.migrationDir, { recursive: true });
   state.updatedAt = new Date().toISOString();
-  writeFileAtomicSync(ws.stateFile, `${JSON.stringify(redactDeep(state), null, 2)}\n`);
+  writeFileAtomicSync(ws.stateFile, `${JSON.stringify(redactDeep(state), null, 2)}\n`, 0o644, durable);
 }
 
 /**
@@ -72,21 +72,25 @@ export class Ledger {
     return this.state;
   }
 
-  async update(mutate: (state: State) => void): Promise<void> {
+  /**
+   * `durable: false` skips the folder fsync after the rename (the file itself is still fsynced,
+   * so the ledger is whole either way): for facts that only matter while the machine stays up.
+   */
+  async update(mutate: (state: State) => void, durable = true): Promise<void> {
     mutate(this.state);
-    await writeState(this.ws, this.state);
+    await writeState(this.ws, this.state, durable);
   }
 
   run(id: string): Run | undefined {
     return this.state.runs.find((r) => r.id === id);
   }
 
-  async updateRun(id: string, mutate: (run: Run, state: State) => void): Promise<void> {
+  async updateRun(id: string, mutate: (run: Run, state: State) => void, durable = true): Promise<void> {
     await this.update((state) => {
       const run = state.runs.find((r) => r.id === id);
       if (!run) throw new Error(`run ${id} is not in the ledger`);
       mutate(run, state);
-    });
+    }, durable);
   }
 }
 

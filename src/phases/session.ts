@@ -83,8 +83,8 @@ export class RunSession {
     return this.ledger.run(run.id)!;
   }
 
-  async updateRun(id: string, mutate: (run: Run) => void): Promise<void> {
-    await this.ledger.updateRun(id, (run) => mutate(run));
+  async updateRun(id: string, mutate: (run: Run) => void, durable = true): Promise<void> {
+    await this.ledger.updateRun(id, (run) => mutate(run), durable);
   }
 
   /** Records a step as started; returns its index in the run's steps. */

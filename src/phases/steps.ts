@@ -41,10 +41,15 @@ export async function runRecordedCommand(
   const result = await deps.runner({
     onSpawn: (pgid) => {
       const start = pidStartTime(pgid);
-      recorded = deps.session.updateRun(deps.runId, (run) => {
-        const s = run.steps[index];
-        if (s) Object.assign(s, { pgid, ...(start !== undefined ? { pgidStart: start } : {}) });
-      });
+      // Not durable across a power cut (no folder fsync): a power cut ends the group too.
+      recorded = deps.session.updateRun(
+        deps.runId,
+        (run) => {
+          const s = run.steps[index];
+          if (s) Object.assign(s, { pgid, ...(start !== undefined ? { pgidStart: start } : {}) });
+        },
+        false,
+      );
     },
     kind: command.kind,
     ...(command.kind === 'run' ? { argv: command.argv } : { script: command.script }),
