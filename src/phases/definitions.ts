@@ -41,6 +41,8 @@ export interface RunEndEvent {
   failureRecord?: string;
   /** For a phase run that was rolled back automatically, and for every rollback run. */
   rollbackOutcome?: RollbackOutcome;
+  /** Writes to this run's ledger record (e.g. the notifications sent for it), under the run's lock. */
+  annotate?(mutate: (run: Run) => void): Promise<void>;
 }
 
 export interface RunEvents {
