@@ -24,6 +24,14 @@ export default defineConfig({
       groups: [
         { name: 'core', test: /[\\/]dist[\\/]core[\\/]/ },
         { name: 'ui', test: /[\\/]dist[\\/]ui[\\/]/ },
+        // The ledger, the phase/rollback machinery and the small read-only commands: each set is
+        // loaded together by the commands that use it, so one file each costs no start-up.
+        { name: 'ledger', test: /[\\/]dist[\\/]ledger[\\/]/ },
+        { name: 'phases', test: /[\\/]dist[\\/](phases|rollback)[\\/]/ },
+        {
+          name: 'commands',
+          test: /[\\/]dist[\\/]commands[\\/](backup-|failures-|plan-|unlock|history)/,
+        },
         {
           name: 'listr2',
           test: /node_modules[\\/](listr2|cli-truncate|wrap-ansi|strip-ansi|ansi-regex|ansi-styles|string-width|slice-ansi|log-update|is-fullwidth-code-point|emoji-regex|get-east-asian-width|cli-cursor|restore-cursor|onetime|mimic-function|signal-exit|eventemitter3|rfdc|colorette)[\\/]/,
