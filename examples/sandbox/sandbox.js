@@ -50,12 +50,12 @@ import { names, writeLayout } from './lib/layout.js';
  * @typedef {object} Sandbox
  * @property {string} root the sandbox folder
  * @property {SandboxPorts} ports
- * @property {Record<string, string>} vars plan vars to pass with `--var name=value`
+ * @property {Record<string, string>} vars the default plan's vars, plus the ports as `gunicorn_port`, `async_port`
  * @property {Record<string, string>} env environment additions for gnr-migrate (PATH with the
  *   stand-ins first, GENRO_GNRFOLDER, GNR_SANDBOX_ROOT, NO_PROXY, and GNR_SANDBOX_FAULT when
  *   `faults` was given); spread over process.env
  * @property {ReturnType<typeof sandboxPaths> & { siteDir: string, instanceDir: string, projectDir: string, nginxSite: string }} paths
- * @property {() => string[]} varArgs `['--var', 'k=v', ...]` for every var
+ * @property {() => string[]} varArgs `['--var', 'k=v', ...]` for every var of the default plan
  * @property {(opts?: { remove?: boolean }) => Promise<{ killed: number, open: number[] }>} stop
  *   kills every process the sandbox started; resolves once every sandbox port is closed
  */
@@ -103,7 +103,7 @@ export async function createSandbox(options = {}) {
 
   // The genro-asgi docs' layout (TCP ports, one supervisord file per program in conf.d/):
   // the default plan's vars for it. The real host of ../shared/realhost has the other one.
-  const vars = {
+  const planVars = {
     projects: P.projects,
     project: names.project,
     instance: names.instance,
@@ -126,10 +126,6 @@ export async function createSandbox(options = {}) {
     nginx_port: String(nginx),
     daemon_address: `127.0.0.1:${daemon}`,
     asgi_port: String(asgi),
-    // Not used by the default plan any more (it reads the upstreams above); kept for plans and
-    // tests written against the sandbox's ports (test/fleet).
-    gunicorn_port: String(gunicorn),
-    async_port: String(async),
     // Smaller numbers than production, so a run takes seconds.
     workers: '3',
     min_free_mb: '64',
@@ -138,6 +134,11 @@ export async function createSandbox(options = {}) {
     soak_requests: '400',
     bench_min_ratio: '0.25',
   };
+  // Not vars of the default plan (it reads the upstreams above), so never passed as --var (an
+  // unknown --var is refused); kept in `vars` for plans and tests written against the
+  // sandbox's ports (test/fleet).
+  const portVars = { gunicorn_port: String(gunicorn), async_port: String(async) };
+  const vars = { ...planVars, ...portVars };
   const env = sandboxEnv(P, options.faults, options.unreleased);
   writeFileSync(
     join(root, 'sandbox.json'),
@@ -150,7 +151,7 @@ export async function createSandbox(options = {}) {
     vars,
     env,
     paths: { ...P, siteDir, instanceDir, projectDir, nginxSite },
-    varArgs: () => Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`]),
+    varArgs: () => Object.entries(planVars).flatMap(([k, v]) => ['--var', `${k}=${v}`]),
     stop: (opts) => stopSandbox(root, opts),
   };
   if (options.start === false) return sandbox;
