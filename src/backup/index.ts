@@ -13,7 +13,7 @@ export { compileExcludes, rsyncExcludeArgs } from './excludes.js';
 export { parseBackupId } from './layout.js';
 export { protectedBackups } from './protect.js';
 export { type PruneOptions, type PruneResult, pruneBackups } from './prune.js';
-export { RestoreRefusedError, restoreBackup } from './restore.js';
+export { planRestoreTarget, RestoreRefusedError, resolveTarget, restoreBackup } from './restore.js';
 export { listBackups, readBackup } from './store.js';
 export * from './types.js';
 export { verifyBackup } from './verify.js';

@@ -174,6 +174,18 @@ function sameTarget(ws: Workspace, source: string, target: string): boolean {
 }
 
 /**
+ * The default target of a restore of `system`: the plan's path of it (`--to` overrides),
+ * never the manifest's `source`, which only says where the backup was taken. Asked by
+ * `backup restore`, the rollback executor and the runbook's manual restore lines alike.
+ */
+export function planRestoreTarget(
+  systems: Record<string, { path: string } | undefined>,
+  system: string,
+): string | undefined {
+  return systems[system]?.path;
+}
+
+/**
  * Where a restore writes. A target that is a symlink (a system path such as
  * `sites-enabled/x.conf`) is followed, so the link stays and the file it names is restored.
  * Refused: the root folder, and anything holding or inside the workspace's backups or

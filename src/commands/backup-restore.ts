@@ -1,4 +1,4 @@
-import { readBackup, restoreBackup } from '../backup/index.js';
+import { planRestoreTarget, readBackup, restoreBackup } from '../backup/index.js';
 import { formatBytes } from '../core/clock.js';
 import { ExitCode } from '../core/errors.js';
 import { restoreTotal, startBackupMeter, statusLine } from '../ui/backup-meter.js';
@@ -19,7 +19,7 @@ export async function run(
   const { out, ws } = ctx;
   const info = await readBackup(ws, id);
   // The target is the plan's path of the system (or --to), never the manifest's `source`.
-  const to = options.to ?? (await planFor(ctx)).systems[info.system]?.path;
+  const to = options.to ?? planRestoreTarget((await planFor(ctx)).systems, info.system);
   const target = to ?? info.source;
   requireYesWithoutTerminal(ctx, options.yes, `restoring ${id} replaces ${target}`);
   if (!options.yes && out.canPrompt) {

@@ -1,5 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import { planRestoreTarget } from '../backup/restore.js';
 import type { BackupInfo } from '../backup/types.js';
 import { runChecklist } from '../checklists/index.js';
 import type { CheckResult } from '../checklists/types.js';
@@ -255,7 +256,7 @@ async function rollbackStages(deps: RollbackDeps, req: RollbackRequest): Promise
         ws,
         id: b.id,
         // The plan's path of the system, never the manifest's `source` (backup/restore.ts).
-        to: plan.systems[b.system]?.path,
+        to: planRestoreTarget(plan.systems, b.system),
         snapshot: false,
         phase: phase.id,
         runId: run.id,

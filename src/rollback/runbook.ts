@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { rsyncExcludeArgs } from '../backup/index.js';
+import { planRestoreTarget, resolveTarget, rsyncExcludeArgs } from '../backup/index.js';
 import type { BackupInfo } from '../backup/types.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { formatBytes } from '../core/clock.js';
@@ -146,18 +146,27 @@ export function renderRunbook(input: RunbookInput): string {
       '',
       '```sh',
     );
-    for (const b of restore) L.push(...restoreLines(b, plan.systems[b.system]?.exclude ?? []));
+    for (const b of restore) {
+      const to = planRestoreTarget(plan.systems, b.system);
+      L.push(
+        ...restoreLines(
+          b,
+          to === undefined ? undefined : resolveTarget(ws, to),
+          plan.systems[b.system]?.exclude ?? [],
+        ),
+      );
+    }
     L.push('```');
   }
   L.push('', '### 4. Check the result', '');
   const verify = targetPhase?.verify ?? [];
   if (verify.length === 0)
-    L.push('The target has no verify checks; check the site by hand (`/sys/heartbeat` answers 200).');
-  else {
-    L.push(`The verify checks of phase ${target}:`, '', '```sh');
-    for (const c of verify) L.push(`# ${c.id}: ${c.title}`, checkLine(c));
-    L.push('```');
-  }
+    L.push(
+      'The target has no verify checks; check the site by hand (`/` answers 200 with the site cookie; `/sys/heartbeat` is the task scheduler trigger, not a health probe).',
+    );
+  else L.push(`The verify checks of phase $target:`, '', '```sh');
+  for (const c of verify) L.push(`# ${c.id}: ${c.title}`, checkLine(c));
+  L.push('```');
   L.push('');
 
   L.push('## When to roll back', '');
@@ -245,13 +254,21 @@ function verifyLine(b: BackupInfo): string {
   return `python3 -c ${shellQuote(script)} ${shellQuote(b.dir)}`;
 }
 
-function restoreLines(b: BackupInfo, exclude: string[]): string[] {
+/**
+ * `target`: where `gnr-migrate` would restore it (backup/restore.ts `planRestoreTarget`); a
+ * system no longer in the plan gets no line a person could paste by mistake.
+ */
+function restoreLines(b: BackupInfo, target: string | undefined, exclude: string[]): string[] {
+  if (target === undefined)
+    return [
+      `# ${b.system}: not a system of the plan any more; restore it with \`gnr-migrate backup restore ${b.id} --to PATH\``,
+    ];
   if (b.sourceType === 'file') {
     const name = basename(b.source);
-    const tmp = shellQuote(`${b.source}.restore-tmp`);
+    const tmp = shellQuote(`${target}.restore-tmp`);
     return [
       `# ${b.system}`,
-      `cp -p ${shellQuote(join(b.dir, 'data', name))} ${tmp} && mv ${tmp} ${shellQuote(b.source)}`,
+      `cp -p ${shellQuote(join(b.dir, 'data', name))} ${tmp} && mv ${tmp} ${shellQuote(target)}`,
     ];
   }
   // Excluded paths are not in the backup; --exclude keeps rsync from deleting them.
@@ -263,8 +280,8 @@ function restoreLines(b: BackupInfo, exclude: string[]): string[] {
     .join('');
   return [
     `# ${b.system}`,
-    `mkdir -p ${shellQuote(b.source)}`,
-    `rsync -a --delete --checksum ${excludes}${shellQuote(`${join(b.dir, 'data')}/`)} ${shellQuote(`${b.source}/`)}`,
+    `mkdir -p ${shellQuote(target)}`,
+    `rsync -a --delete --checksum ${excludes}${shellQuote(`${join(b.dir, 'data')}/`)} ${shellQuote(`${target}/`)}`,
   ];
 }
 
