@@ -67,14 +67,20 @@ phases:
     const byTool = join(root, 'by-tool');
     for (const to of [byRsync, byTool]) expect(spawnSync('cp', ['-a', site, to]).status).toBe(0);
 
-    const plan = planFromText(planText);
+    // The runbook restores into the plan's path of the system (never the manifest's source):
+    // point that path at the copy the rsync line is to restore.
+    const parsed = planFromText(planText);
+    const plan = {
+      ...parsed,
+      systems: { ...parsed.systems, site: { ...parsed.systems.site!, path: byRsync } },
+    };
     const runbook = renderRunbook({
       ws: workspaceAt(ws),
       plan,
       phase: plan.phases[0]!,
       runId: 'r1',
       status: 'failed',
-      backups: [{ ...info, source: byRsync }],
+      backups: [info],
       at: new Date(),
     });
     const line = runbook.split('\n').find((l) => l.startsWith('rsync '));
