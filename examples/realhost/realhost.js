@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../sandbox/sandbox.js';
 import { buildVenv, installDebianPackages, prepareSources } from './lib/build.js';
 import {
   genropyEnv,
@@ -25,7 +26,7 @@ import {
   writeProject,
   writeSupervisorConf,
 } from './lib/host-files.js';
-import { freePorts, isAlive, readPid, startSupervisord, stopAll, waitHttp200 } from './lib/processes.js';
+import { isAlive, readPid, startSupervisord, stopAll, waitHttp200 } from './lib/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The source tarball CI uses: `shared/` beside the clone of this repository. */

@@ -60,7 +60,12 @@ import { names, writeLayout } from './lib/layout.js';
  *   kills every process the sandbox started; resolves once every sandbox port is closed
  */
 
-/** Free ports: listen on port 0 (all at once, so they differ), note them, close. */
+/**
+ * Free ports on 127.0.0.1: listen on port 0 (all at once, so they differ), note them, close.
+ * examples/realhost picks its ports with it too.
+ * @param {number} n
+ * @returns {Promise<number[]>}
+ */
 export async function freePorts(n) {
   const servers = await Promise.all(
     Array.from(

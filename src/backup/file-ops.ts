@@ -41,6 +41,20 @@ export interface FileStat {
   ino: number;
 }
 
+/**
+ * What a manifest entry keeps of a file to tell, by `unchanged`, whether it changed since. The
+ * owner, change time and inode may be missing from a manifest; `unchanged` says what that means.
+ */
+export interface QuickCheck {
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  uid?: number;
+  gid?: number;
+  ctimeMs?: number;
+  ino?: number;
+}
+
 /** Back up one file: link it from the previous backup when unchanged (`prev`), else copy it. */
 export interface BackupTask {
   op: 'backup';
@@ -48,16 +62,7 @@ export interface BackupTask {
   dst: string;
   /** Follow a symlink at `src` (the root of a single-file system only). */
   follow?: boolean;
-  prev?: {
-    from: string;
-    size: number;
-    mtimeMs: number;
-    mode: number;
-    uid?: number;
-    gid?: number;
-    ctimeMs?: number;
-    ino?: number;
-  };
+  prev?: QuickCheck & { from: string };
 }
 
 /** Restore one file from a backup: check it is what the manifest says, copy it, set its attributes. */
@@ -170,19 +175,11 @@ function copyFrom(
 ): { sha256: string; size: number } {
   const fout = openSync(fsPath(dst), createFlags, a.mode & 0o777);
   try {
-    const hash = createHash('sha256');
-    let size = 0;
-    for (;;) {
-      const n = readSync(fin, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      hash.update(chunk.subarray(0, n));
-      if (sparse) writeSparse(fout, n, size);
+    const read = readHashed(fin, expected, (n, at) => {
+      if (sparse) writeSparse(fout, n, at);
       else for (let off = 0; off < n; ) off += writeSync(fout, chunk, off, n - off);
-      size += n;
-      // A short read that reaches the size fstat gave is the end: skip the read that says so.
-      if (n < chunk.length && size === expected) break;
-    }
-    if (sparse) ftruncateSync(fout, size);
+    });
+    if (sparse) ftruncateSync(fout, read.size);
     // Owner before mode: chown clears set-id bits. Only root can give files away.
     if (myUid === 0 && a.uid !== undefined && a.gid !== undefined && (a.uid !== myUid || a.gid !== myGid))
       fchownSync(fout, a.uid, a.gid);
@@ -190,10 +187,33 @@ function copyFrom(
     if (modeNeedsChmod(a.mode)) fchmodSync(fout, a.mode);
     const t = fsTime(a.mtimeMs);
     futimesSync(fout, t, t);
-    return { sha256: hash.digest('hex'), size };
+    return read;
   } finally {
     closeSync(fout);
   }
+}
+
+/**
+ * Reads an open file to its end into `chunk`, hashing it; `onRead` gets each piece (`chunk[0, n)`,
+ * at offset `at`) before the next read reuses the buffer.
+ */
+function readHashed(
+  fd: number,
+  expected: number,
+  onRead?: (n: number, at: number) => void,
+): { sha256: string; size: number } {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (;;) {
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) break;
+    hash.update(chunk.subarray(0, n));
+    onRead?.(n, size);
+    size += n;
+    // A short read that reaches the size fstat gave is the end: skip the read that says so.
+    if (n < chunk.length && size === expected) break;
+  }
+  return { sha256: hash.digest('hex'), size };
 }
 
 const holeBlock = 4096;
@@ -226,16 +246,7 @@ function hashFile(path: string): FileResult {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { st: statOf(st), mismatch: { kind: 'type', detail: 'not a file' } };
-    const hash = createHash('sha256');
-    let size = 0;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      hash.update(chunk.subarray(0, n));
-      size += n;
-      if (n < chunk.length && size === st.size) break;
-    }
-    return { st: statOf(st), sha256: hash.digest('hex'), size };
+    return { st: statOf(st), ...readHashed(fd, st.size) };
   } finally {
     closeSync(fd);
   }
@@ -249,20 +260,7 @@ function hashFile(path: string): FileResult {
  * set back; a file replaced by another has another inode. An entry without them (a manifest of
  * version 1) never matches: the file is copied.
  */
-export function unchanged<
-  T extends {
-    size: number;
-    mtimeMs: number;
-    mode: number;
-    uid?: number;
-    gid?: number;
-    ctimeMs?: number;
-    ino?: number;
-  },
->(
-  prev: T | undefined,
-  e: { size: number; mtimeMs: number; mode: number; uid: number; gid: number; ctimeMs: number; ino: number },
-): prev is T {
+export function unchanged<T extends QuickCheck>(prev: T | undefined, e: Required<QuickCheck>): prev is T {
   return (
     prev !== undefined &&
     prev.size === e.size &&

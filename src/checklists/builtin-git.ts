@@ -1,17 +1,7 @@
-import { join } from 'node:path';
 import type { Check } from '../plan/types.js';
+import { runCheckProcess } from './check-process.js';
 import type { ChecklistContext, ChecklistOptions } from './types.js';
-import {
-  error,
-  fail,
-  inWorkspace,
-  lastLine,
-  oneLine,
-  pass,
-  seconds,
-  timeout,
-  type Verdict,
-} from './verdict.js';
+import { error, fail, inWorkspace, lastLine, oneLine, pass, seconds, type Verdict } from './verdict.js';
 
 type BuiltinCheck = Extract<Check, { kind: 'builtin' }>;
 
@@ -26,43 +16,36 @@ export async function gitClean(
   opts: ChecklistOptions,
 ): Promise<Verdict> {
   const dir = inWorkspace(ctx, check.path ?? '.');
-  const log = ctx.logDir ? join(ctx.logDir, `check-${check.id}.log`) : undefined;
-  const result = await ctx.runner({
+  const { result, withOutput, unfinished } = await runCheckProcess(check, ctx, opts, {
     kind: 'run',
     argv: ['git', '--no-optional-locks', 'status', '--porcelain'],
     cwd: dir,
-    timeoutMs: check.timeoutMs,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-    ...(log ? { logFile: log } : {}),
-    onLine: (line) => opts.onOutput?.(check, line),
   });
-  const extra = { ...(log ? { log } : {}), ...(result.tail ? { outputTail: result.tail.slice(-4096) } : {}) };
-  if (result.startError) return { ...error(result.startError), ...extra };
-  if (result.timedOut)
-    return { ...timeout(`git status in ${dir}: no answer within ${seconds(check.timeoutMs)}`), ...extra };
-  if (result.aborted) return { ...error(`git status in ${dir}: interrupted`), ...extra };
+  const stopped = unfinished({
+    timedOut: `git status in ${dir}: no answer within ${seconds(check.timeoutMs)}`,
+    interrupted: `git status in ${dir}: interrupted`,
+  });
+  if (stopped) return stopped;
   if (result.exitCode !== 0) {
     const said = lastLine(result.stderr) ?? '';
-    return {
-      ...(/not a git repository/i.test(said)
+    return withOutput(
+      /not a git repository/i.test(said)
         ? fail(`${dir} is not a git repository — set \`path:\` on the check to the deploy repository`)
-        : error(oneLine(`git status in ${dir}: exit ${result.exitCode ?? result.signal}: ${said}`))),
-      ...extra,
-    };
+        : error(oneLine(`git status in ${dir}: exit ${result.exitCode ?? result.signal}: ${said}`)),
+    );
   }
   const changes = result.stdout.split('\n').filter((l) => l.trim() !== '');
-  if (changes.length === 0) return { ...pass(`${dir}: working tree clean`), ...extra };
+  if (changes.length === 0) return withOutput(pass(`${dir}: working tree clean`));
   const sample = changes
     .slice(0, 3)
     .map((l) => l.trim())
     .join(', ');
-  return {
-    ...fail(
+  return withOutput(
+    fail(
       oneLine(
         `${dir}: ${changes.length} uncommitted change${changes.length > 1 ? 's' : ''} (${sample}${changes.length > 3 ? ', …' : ''}) — commit or stash them first`,
         160,
       ),
     ),
-    ...extra,
-  };
+  );
 }

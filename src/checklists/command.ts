@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import type { Check } from '../plan/types.js';
+import { runCheckProcess } from './check-process.js';
 import type { ChecklistContext, ChecklistOptions } from './types.js';
 import {
   compile,
@@ -10,16 +10,14 @@ import {
   oneLine,
   pass,
   seconds,
-  timeout,
   type Verdict,
 } from './verdict.js';
 
 type CommandCheck = Extract<Check, { kind: 'run' | 'shell' }>;
 
 /**
- * Runs a `run` or `shell` check through the process runner (its timeout kills the whole
- * process tree) and judges exit code and stdout. Output streams to the live view, and to
- * `<logDir>/check-<id>.log` only when the mode keeps logs: a dry-run writes nothing.
+ * Runs a `run` or `shell` check (its timeout kills the whole process tree) and judges exit
+ * code and stdout.
  */
 export async function evaluateCommand(
   check: CommandCheck,
@@ -31,30 +29,17 @@ export async function evaluateCommand(
     check.kind === 'run' ? check.argv.join(' ') : `sh -c ${JSON.stringify(check.script)}`,
     80,
   );
-  const log = ctx.logDir ? join(ctx.logDir, `check-${check.id}.log`) : undefined;
-  const result = await ctx.runner({
+  const { result, withOutput, unfinished } = await runCheckProcess(check, ctx, opts, {
     kind: check.kind,
     ...(check.kind === 'run' ? { argv: check.argv } : { script: check.script }),
     cwd: inWorkspace(ctx, check.cwd ?? '.'),
-    timeoutMs: check.timeoutMs,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-    ...(log ? { logFile: log } : {}),
-    onLine: (line) => opts.onOutput?.(check, line),
-  });
-  const withOutput = (v: Verdict): Verdict => ({
-    ...v,
-    ...(result.tail ? { outputTail: result.tail.slice(-4096) } : {}),
-    ...(log ? { log } : {}),
   });
 
-  if (result.startError) return withOutput(error(result.startError));
-  if (result.timedOut)
-    return withOutput(
-      timeout(
-        `${oneLine(label, 60)}: no result within ${seconds(check.timeoutMs)}; its process tree was killed`,
-      ),
-    );
-  if (result.aborted) return withOutput(error(`${oneLine(label, 60)}: interrupted`));
+  const stopped = unfinished({
+    timedOut: `${oneLine(label, 60)}: no result within ${seconds(check.timeoutMs)}; its process tree was killed`,
+    interrupted: `${oneLine(label, 60)}: interrupted`,
+  });
+  if (stopped) return stopped;
   const last = lastLine(result.stderr) ?? lastLine(result.stdout);
   const said = last ? `: ${last}` : '';
   if (result.exitCode === null)

@@ -3,13 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InterruptedError } from '../core/errors.js';
 import { fleetDryRun } from '../fleet/dry-run.js';
-import { FleetLedger, fleetPaths } from '../fleet/ledger.js';
+import type { FleetContext } from '../fleet/hosts-run.js';
+import type { Inventory } from '../fleet/inventory.js';
+import { fleetPaths } from '../fleet/ledger.js';
 import { dryRunLines, hostLine, phaseSummary, waveEnd, waveHeader } from '../fleet/report-human.js';
-import { type FleetPhaseResult, runFleetPhase, type WaveListener } from '../fleet/run-waves.js';
+import {
+  type FleetPhaseRequest,
+  type FleetPhaseResult,
+  runFleetPhase,
+  type WaveListener,
+} from '../fleet/run-waves.js';
 import { parseSerial, planWaves } from '../fleet/waves.js';
+import type { Plan } from '../plan/types.js';
 import type { Output } from '../ui/output.js';
 import { type CommandContext, parsePhaseId } from './context.js';
-import { type FleetCommandOptions, loadFleet } from './fleet-setup.js';
+import { type FleetCommandOptions, loadFleet, withFleetLedger } from './fleet-setup.js';
 
 export interface FleetPhaseOptions extends FleetCommandOptions {
   dryRun?: boolean;
@@ -22,16 +30,18 @@ export async function run(ctx: CommandContext, idText: string, options: FleetPha
   const phase = parsePhaseId(idText);
   const serial = options.waves !== undefined ? parseSerial(options.waves) : undefined;
   ctx.handleSignals();
+  const layoutOf = (plan: Plan, inventory: Inventory) =>
+    planWaves(inventory, {
+      ...(plan.fleet ? { fleet: plan.fleet } : {}),
+      ...(serial ? { serial } : {}),
+      ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}),
+    });
   if (options.dryRun) {
     // The dry-run leaves the controller's workspace as it was: the tarball is packed in a temp folder.
     const tmp = await mkdtemp(join(tmpdir(), 'gnr-migrate-fleet-pack-'));
     try {
       const { plan, inventory, fleet } = await loadFleet(ctx, options, tmp);
-      const layout = planWaves(inventory, {
-        ...(plan.fleet ? { fleet: plan.fleet } : {}),
-        ...(serial ? { serial } : {}),
-        ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}),
-      });
+      const layout = layoutOf(plan, inventory);
       ctx.out.say(
         ctx.out.c.dim(
           `running phase ${phase} --dry-run on ${layout.waves.flatMap((w) => w.hosts).length} hosts…`,
@@ -47,29 +57,20 @@ export async function run(ctx: CommandContext, idText: string, options: FleetPha
     }
   }
 
-  const { plan, inventory, fleet } = await loadFleet(ctx, options, join(fleetPaths(ctx.ws).dir, 'pack'));
-  const layout = planWaves(inventory, {
-    ...(plan.fleet ? { fleet: plan.fleet } : {}),
-    ...(serial ? { serial } : {}),
-    ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}),
-  });
+  const { plan, inventory, fleet } = await loadFleet(ctx, options, fleetPaths(ctx.ws).packDir);
+  const layout = layoutOf(plan, inventory);
   if (layout.outside.length) ctx.out.warn(`in no wave, left alone: ${layout.outside.join(', ')}`);
-  const ledger = await FleetLedger.open(ctx.ws, ctx.commandLine, (note) => ctx.out.warn(note));
-  try {
-    const result = await runFleetPhase(
-      fleet,
-      ledger,
-      ctx.ws,
-      { phase, layout, acks: options.ack ?? [], command: ctx.commandLine },
-      waveListener(ctx.out),
-    );
-    return finish(ctx, result);
-  } finally {
-    await ledger.release();
-  }
+  return runWaves(ctx, fleet, { phase, layout, acks: options.ack ?? [], command: ctx.commandLine });
 }
 
-export function waveListener(out: Output): WaveListener {
+/** Runs the waves of a fleet phase run, a new one or a resumed one, saying each wave as it goes. */
+export function runWaves(ctx: CommandContext, fleet: FleetContext, req: FleetPhaseRequest): Promise<number> {
+  return withFleetLedger(ctx, async (ledger) =>
+    finish(ctx, await runFleetPhase(fleet, ledger, ctx.ws, req, waveListener(ctx.out))),
+  );
+}
+
+function waveListener(out: Output): WaveListener {
   return {
     waveStarted: (wave, index, count, toRun) => {
       out.say(waveHeader(out.c, wave, index, count, toRun));
@@ -83,7 +84,7 @@ export function waveListener(out: Output): WaveListener {
   };
 }
 
-export function finish(ctx: CommandContext, result: FleetPhaseResult): number {
+function finish(ctx: CommandContext, result: FleetPhaseResult): number {
   if (ctx.out.json) {
     ctx.out.data({
       ok: result.exitCode === 0,

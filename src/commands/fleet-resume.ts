@@ -1,10 +1,7 @@
-import { join } from 'node:path';
-import { FleetLedger, fleetPaths, readFleetState } from '../fleet/ledger.js';
-import { runFleetPhase } from '../fleet/run-waves.js';
+import { fleetPaths, readFleetState } from '../fleet/ledger.js';
 import type { CommandContext } from './context.js';
-import { finish, waveListener } from './fleet-phase.js';
-import type { FleetCommandOptions } from './fleet-setup.js';
-import { loadFleet } from './fleet-setup.js';
+import { runWaves } from './fleet-phase.js';
+import { type FleetCommandOptions, loadFleet } from './fleet-setup.js';
 
 export interface FleetResumeOptions extends FleetCommandOptions {
   maxFailPercentage?: number;
@@ -23,24 +20,12 @@ export async function run(ctx: CommandContext, options: FleetResumeOptions): Pro
       );
     return 0;
   }
-  const { fleet } = await loadFleet(ctx, options, join(fleetPaths(ctx.ws).dir, 'pack'));
-  const ledger = await FleetLedger.open(ctx.ws, ctx.commandLine, (note) => ctx.out.warn(note));
-  try {
-    const result = await runFleetPhase(
-      fleet,
-      ledger,
-      ctx.ws,
-      {
-        phase: last?.phase ?? -1,
-        resume: true,
-        acks: options.ack ?? [],
-        command: ctx.commandLine,
-        ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}),
-      },
-      waveListener(ctx.out),
-    );
-    return finish(ctx, result);
-  } finally {
-    await ledger.release();
-  }
+  const { fleet } = await loadFleet(ctx, options, fleetPaths(ctx.ws).packDir);
+  return runWaves(ctx, fleet, {
+    phase: last?.phase ?? -1,
+    resume: true,
+    acks: options.ack ?? [],
+    command: ctx.commandLine,
+    ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}),
+  });
 }

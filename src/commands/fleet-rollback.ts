@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { InputError, InterruptedError } from '../core/errors.js';
-import { FleetLedger, fleetPaths } from '../fleet/ledger.js';
+import { fleetPaths } from '../fleet/ledger.js';
 import { hostLine, rollbackLines } from '../fleet/report-human.js';
 import { runFleetRollback } from '../fleet/rollback.js';
 import type { CommandContext } from './context.js';
-import { type FleetCommandOptions, loadFleet } from './fleet-setup.js';
+import { type FleetCommandOptions, loadFleet, withFleetLedger } from './fleet-setup.js';
 
 export interface FleetRollbackOptions extends FleetCommandOptions {
   wave?: string;
@@ -21,9 +20,8 @@ export async function run(ctx: CommandContext, options: FleetRollbackOptions): P
   if (chosen !== 1)
     throw new InputError('say which hosts to roll back: exactly one of --wave NAME, --hosts PATTERN, --all');
   ctx.handleSignals();
-  const { fleet } = await loadFleet(ctx, options, join(fleetPaths(ctx.ws).dir, 'pack'));
-  const ledger = await FleetLedger.open(ctx.ws, ctx.commandLine, (note) => ctx.out.warn(note));
-  try {
+  const { fleet } = await loadFleet(ctx, options, fleetPaths(ctx.ws).packDir);
+  return withFleetLedger(ctx, async (ledger) => {
     const result = await runFleetRollback(
       fleet,
       ledger,
@@ -53,7 +51,5 @@ export async function run(ctx: CommandContext, options: FleetRollbackOptions): P
     } else for (const line of rollbackLines(ctx.out.c, result)) ctx.out.say(line);
     if (ctx.signal.aborted) throw new InterruptedError(ctx.interruptedBy() ?? 'SIGINT');
     return result.exitCode;
-  } finally {
-    await ledger.release();
-  }
+  });
 }

@@ -8,7 +8,7 @@ import { packageRoot, toolVersion } from '../core/version.js';
 import { ansibleEngine } from '../fleet/ansible-engine.js';
 import type { FleetContext } from '../fleet/hosts-run.js';
 import { type Inventory, parseInventoryList } from '../fleet/inventory.js';
-import { fleetPaths } from '../fleet/ledger.js';
+import { FleetLedger, fleetPaths } from '../fleet/ledger.js';
 import { resolveTarball } from '../fleet/tarball.js';
 import type { Plan } from '../plan/types.js';
 import { type CommandContext, planFor } from './context.js';
@@ -96,4 +96,17 @@ export async function loadFleet(
     ...(options.verbose ? { onLine: (line: string) => ctx.out.say(ctx.out.c.dim(`  │ ${line}`)) } : {}),
   };
   return { plan, inventory, fleet };
+}
+
+/** Runs `work` holding the fleet ledger (its lock), released however `work` ends. */
+export async function withFleetLedger<T>(
+  ctx: CommandContext,
+  work: (ledger: FleetLedger) => Promise<T>,
+): Promise<T> {
+  const ledger = await FleetLedger.open(ctx.ws, ctx.commandLine, (note) => ctx.out.warn(note));
+  try {
+    return await work(ledger);
+  } finally {
+    await ledger.release();
+  }
 }

@@ -3,7 +3,7 @@ import { formatAge } from '../core/clock.js';
 import { listFailures } from '../ledger/failure.js';
 import { failureViews, type HalfApplied, readHistory } from '../ledger/history.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
-import { appliedPhases, liveHolderOf, unsettledRuns } from '../ledger/run-state.js';
+import { appliedPhases, liveHolderOf, unsettledRuns, unsettledRunView } from '../ledger/run-state.js';
 import type { Run } from '../ledger/schema.js';
 import { lastRun, readState } from '../ledger/state.js';
 import { phasesInPathOrder, standingOf } from '../phases/path.js';
@@ -59,12 +59,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       phases,
       lastRun: last ?? null,
       lock: lock ? { holder: lock.info ?? null, state: lockState } : null,
-      interrupted: interrupted.map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        phase: r.phase,
-        startedAt: r.startedAt,
-      })),
+      interrupted: interrupted.map(unsettledRunView),
       halfApplied: history.halfApplied,
       backups,
       failures,

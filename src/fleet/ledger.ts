@@ -15,6 +15,8 @@ export interface FleetPaths {
   /** One folder per fleet run: Ansible's output per wave and what came back from each host. */
   runsDir: string;
   defaultInventory: string;
+  /** Where the tarball the hosts install is packed (a dry-run packs in a temp folder instead). */
+  packDir: string;
 }
 
 export function fleetPaths(ws: Workspace): FleetPaths {
@@ -25,6 +27,7 @@ export function fleetPaths(ws: Workspace): FleetPaths {
     lockFile: join(dir, '.lock'),
     runsDir: join(dir, 'runs'),
     defaultInventory: join(dir, 'inventory.yaml'),
+    packDir: join(dir, 'pack'),
   };
 }
 

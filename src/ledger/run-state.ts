@@ -37,6 +37,11 @@ export function unsettledRuns(state: Readonly<State>, live: LiveHolder): Run[] {
   });
 }
 
+/** An unsettled run as the JSON of `status` and of a dry-run names it. */
+export function unsettledRunView(run: Run): Pick<Run, 'id' | 'kind' | 'phase' | 'startedAt'> {
+  return { id: run.id, kind: run.kind, phase: run.phase, startedAt: run.startedAt };
+}
+
 /** Runs left `running` by a process that no longer holds the lock: cut off by a kill. */
 export function deadRuns(state: Readonly<State>, live: LiveHolder): Run[] {
   return state.runs.filter((r) => r.status === 'running' && !heldBy(r, live));

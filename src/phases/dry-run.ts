@@ -10,7 +10,7 @@ import { redactDeep } from '../core/redact.js';
 import { toolVersion } from '../core/version.js';
 import type { Workspace } from '../core/workspace.js';
 import { describeHolder, holderState, readLock } from '../ledger/lock.js';
-import { liveHolderOf, unsettledRuns } from '../ledger/run-state.js';
+import { liveHolderOf, unsettledRuns, unsettledRunView } from '../ledger/run-state.js';
 import type { State } from '../ledger/schema.js';
 import type { Plan } from '../plan/types.js';
 import { inputArgs } from './inputs.js';
@@ -190,12 +190,7 @@ export async function dryRunPhase(
             state: lockState ?? 'unreadable',
           }
         : null,
-      interrupted: interrupted.map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        phase: r.phase,
-        startedAt: r.startedAt,
-      })),
+      interrupted: interrupted.map(unsettledRunView),
     },
     checklist: checklistJson({ ...phase, checks }, 'dry-run', outcome),
     backups: sized,

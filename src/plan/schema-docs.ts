@@ -2,6 +2,7 @@ import { type ZodType, z } from 'zod';
 import {
   ackCheckSchema,
   builtinCheckSchema,
+  checkSchema,
   compareSchema,
   envCheckSchema,
   environmentSchema,
@@ -53,6 +54,19 @@ function doc(schema: ZodType, descriptions: Record<string, string>): void {
     z.globalRegistry.add(field, { description });
   }
 }
+
+/** A gate threshold: what the metric is, and what each of its bounds (`min`, `max`, …) holds. */
+type Threshold = [metric: string, bounds: Record<string, string>];
+
+/** Documents a group of gate thresholds: the metrics, then the bounds inside each. */
+function thresholds(schema: ZodType, metrics: Record<string, Threshold>): void {
+  doc(schema, Object.fromEntries(Object.entries(metrics).map(([key, [metric]]) => [key, metric])));
+  const shape = shapeOf(schema);
+  for (const [key, [, bounds]] of Object.entries(metrics)) doc(shape[key] as ZodType, bounds);
+}
+
+const lowest = (what: string) => `The lowest ${what} allowed.`;
+const highest = (what: string) => `The highest ${what} allowed.`;
 
 // One schema instance serves as the id of checks and steps (and the names of systems and
 // environments), so one text describes them all.
@@ -144,18 +158,7 @@ export function documentPlanSchema(): void {
   doc(undoSchema.options[0], { run: 'The program and its arguments, run directly (never through a shell).' });
   doc(undoSchema.options[1], { shell: 'A shell line, run with /bin/sh -c.' });
 
-  const checks = [
-    runCheckSchema,
-    shellCheckSchema,
-    httpCheckSchema,
-    tcpCheckSchema,
-    unixCheckSchema,
-    fileCheckSchema,
-    envCheckSchema,
-    builtinCheckSchema,
-    ackCheckSchema,
-  ];
-  for (const check of checks) doc(check, checkCommon);
+  for (const check of checkSchema.options) doc(check, checkCommon);
   doc(runCheckSchema, {
     run: 'A program and its arguments, run directly (never through a shell); each element interpolated on its own.',
     cwd: commandCommon.cwd,
@@ -215,36 +218,37 @@ export function documentPlanSchema(): void {
     compare:
       'The parallel-run comparison of --metrics against --baseline: the new system is better when all hold.',
   });
-  const bound = (what: string) => ({
-    min: `The lowest ${what} allowed.`,
-    max: `The highest ${what} allowed.`,
+  thresholds(triggersSchema, {
+    validation_success_rate: ['Fraction of validations that succeed (0-1).', { min: lowest('success rate') }],
+    error_rate: ['Fraction of requests that fail (0-1).', { max: highest('error rate') }],
+    latency_p95: [
+      '95th percentile latency, absolute or as a ratio to the baseline.',
+      {
+        max: highest('latency'),
+        max_ratio_to_baseline: 'The highest latency allowed, as a multiple of the baseline.',
+      },
+    ],
+    throughput: [
+      'Requests per second, absolute or as a ratio to the baseline.',
+      {
+        min: lowest('throughput'),
+        min_ratio_to_baseline: 'The lowest throughput allowed, as a multiple of the baseline.',
+      },
+    ],
+    health_check_failures: ['Number of failed health checks.', { max: highest('number of failures') }],
   });
-  doc(triggersSchema, {
-    validation_success_rate: 'Fraction of validations that succeed (0-1).',
-    error_rate: 'Fraction of requests that fail (0-1).',
-    latency_p95: '95th percentile latency, absolute or as a ratio to the baseline.',
-    throughput: 'Requests per second, absolute or as a ratio to the baseline.',
-    health_check_failures: 'Number of failed health checks.',
+  thresholds(compareSchema, {
+    validation_success_rate: [
+      'Fraction of validations that succeed on the new system.',
+      { min: lowest('success rate') },
+    ],
+    throughput_change: [
+      'Relative change of throughput, new vs baseline (-0.05 is 5 % less).',
+      { min: lowest('change') },
+    ],
+    latency_change: [
+      'Relative change of latency, new vs baseline (0.10 is 10 % more).',
+      { max: highest('change') },
+    ],
   });
-  const triggers = triggersSchema.shape;
-  doc(triggers.validation_success_rate as ZodType, { min: bound('success rate').min });
-  doc(triggers.error_rate as ZodType, { max: bound('error rate').max });
-  doc(triggers.latency_p95 as ZodType, {
-    max: bound('latency').max,
-    max_ratio_to_baseline: 'The highest latency allowed, as a multiple of the baseline.',
-  });
-  doc(triggers.throughput as ZodType, {
-    min: bound('throughput').min,
-    min_ratio_to_baseline: 'The lowest throughput allowed, as a multiple of the baseline.',
-  });
-  doc(triggers.health_check_failures as ZodType, { max: bound('number of failures').max });
-  doc(compareSchema, {
-    validation_success_rate: 'Fraction of validations that succeed on the new system.',
-    throughput_change: 'Relative change of throughput, new vs baseline (-0.05 is 5 % less).',
-    latency_change: 'Relative change of latency, new vs baseline (0.10 is 10 % more).',
-  });
-  const compare = compareSchema.shape;
-  doc(compare.validation_success_rate as ZodType, { min: bound('success rate').min });
-  doc(compare.throughput_change as ZodType, { min: bound('change').min });
-  doc(compare.latency_change as ZodType, { max: bound('change').max });
 }

@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,25 +29,6 @@ export function readPid(file) {
   } catch {
     return undefined;
   }
-}
-
-/** Free ports on 127.0.0.1: listen on port 0, all at once so they differ, note them, close. */
-export async function freePorts(n) {
-  /** @type {import('node:net').Server[]} */
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise((res, rej) => {
-          const s = createServer();
-          s.once('error', rej);
-          s.listen(0, '127.0.0.1', () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => /** @type {import('node:net').AddressInfo} */ (s.address()).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 /** @param {number} port */
