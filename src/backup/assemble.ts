@@ -2,17 +2,17 @@ import { FailedError } from '../core/errors.js';
 import type { EntrySink } from './entry-sink.js';
 import type { FileResult, FileStat } from './file-ops.js';
 import { entryLine } from './incremental.js';
-import type { Manifest } from './manifest.js';
-import type { Previous } from './previous.js';
-import type { SourceScan } from './source.js';
+import type { FileEntry, Manifest } from './manifest.js';
+import type { Streamed } from './pool.js';
+import { entryRecord, type SetDigest } from './set-digest.js';
 import type { WalkEntry } from './walk.js';
 
 /**
- * The manifest entry lines and totals of a backup built file by file (fill.ts), from the walk
- * and the per-file results. Each batch of results is turned into lines as it comes in (`add`),
- * while the worker threads copy the next ones, so little is left once the last arrives
- * (`finish`). Lines are written by template (entryLine, fileLine), as JSON.stringify would
- * write the entries, without making 20,000 objects to stringify.
+ * The manifest entry lines and totals of a backup built file by file (fill.ts), from the walk's
+ * entries and the per-file results, taken in the walk's order as they come back from the pool
+ * (pool.ts TaskStream): each line goes to the sink at once, so nothing grows with the files.
+ * Lines are written by template (entryLine, fileLine), as JSON.stringify would write the
+ * entries, without making a million objects to stringify.
  */
 export interface Filled {
   /** The entries part of the manifest, written by the sink (entry-sink.ts). */
@@ -22,19 +22,17 @@ export interface Filled {
   hardLinks: number;
   /** Every file as the walk saw it when it was read: the entries are what the walk says. */
   asWalked: boolean;
+  /** The set digest of the entries kept, when asked for. */
+  digest?: string;
+}
+
+/** One entry of the walk, and for a file the previous backup's entry it may be linked from. */
+export interface Item {
+  e: WalkEntry;
+  prev?: FileEntry | undefined;
 }
 
 export class Assembler {
-  /**
-   * Lines of the files, by index in `files`, until written: the lines go to the sink in walk
-   * order as soon as every file before them is in, so only the batches in flight are held.
-   */
-  private readonly fileLines: Array<string | undefined>;
-  /** 1: the file's result is in (its line in fileLines, or none when it was left out). */
-  private readonly arrived: Uint8Array;
-  /** The next entry of the walk to write, and its index among the files. */
-  private nextEntry = 0;
-  private nextFile = 0;
   private dirs = 0;
   private symlinks = 0;
   private readonly vanished: string[] = [];
@@ -46,22 +44,25 @@ export class Assembler {
   private hardLinks = 0;
   private asWalked = true;
 
+  /** `digest`: the set digest of what is kept (set-digest.ts), for create.ts to compare. */
   constructor(
-    private readonly scan: SourceScan,
-    private readonly files: WalkEntry[],
-    private readonly previous: Previous | undefined,
+    private readonly source: string,
     private readonly sink: EntrySink,
-  ) {
-    this.fileLines = new Array(files.length);
-    this.arrived = new Uint8Array(files.length);
-  }
+    private readonly digest?: SetDigest,
+  ) {}
 
-  /** `results[k]` is the outcome for `files[from + k]`; a linked file takes its hash from `previous`. */
-  add(from: number, results: FileResult[]): void {
-    for (let k = 0; k < results.length; k++) {
-      const r = results[k]!;
-      const e = this.files[from + k]!;
-      this.arrived[from + k] = 1;
+  /** Entries in the walk's order; a file with its result (a linked one takes its hash from `prev`). */
+  add(items: Array<Streamed<Item>>): void {
+    for (const { tag, result } of items) {
+      const { e, prev } = tag;
+      if (e.type !== 'file') {
+        if (e.type === 'dir') this.dirs++;
+        else this.symlinks++;
+        this.sink.push(entryLine(JSON.stringify(e.path), e));
+        this.digest?.add(entryRecord(e.type, e.path, e.st!, e.st!.size, e.target));
+        continue;
+      }
+      const r = result!;
       this.asWalked &&= sameAsWalked(e, r);
       if (r.error) {
         if (r.error.code === 'ENOENT') this.vanished.push(e.path);
@@ -69,7 +70,7 @@ export class Assembler {
         continue;
       }
       const st = r.st!;
-      const sha256 = r.linked ? this.previous!.files.get(e.path)!.sha256 : r.sha256!;
+      const sha256 = r.linked ? prev!.sha256 : r.sha256!;
       // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
       const size = r.linked ? st.size : r.size!;
       if (r.linked) {
@@ -79,39 +80,18 @@ export class Assembler {
       if (st.nlink > 1) this.hardLinks++;
       this.bytes += size;
       this.stored++;
-      this.fileLines[from + k] = fileLine(JSON.stringify(e.path), st, size, sha256);
-    }
-    this.drain();
-  }
-
-  /** Writes the lines of the walk's entries in order, up to the first file not in yet. */
-  private drain(): void {
-    const entries = this.scan.entries;
-    for (; this.nextEntry < entries.length; this.nextEntry++) {
-      const e = entries[this.nextEntry]!;
-      if (e.type === 'file') {
-        const f = this.nextFile;
-        if (!this.arrived[f]) return;
-        const line = this.fileLines[f];
-        if (line !== undefined) this.sink.push(line);
-        this.fileLines[f] = undefined;
-        this.nextFile++;
-      } else {
-        if (e.type === 'dir') this.dirs++;
-        else this.symlinks++;
-        this.sink.push(entryLine(JSON.stringify(e.path), e));
-      }
+      this.sink.push(fileLine(JSON.stringify(e.path), st, size, sha256));
+      this.digest?.add(entryRecord('file', e.path, st, size));
     }
   }
 
   finish(): Filled {
-    const { failed, scan } = this;
+    const { failed } = this;
     if (failed.length > 0)
       throw new FailedError(
-        `cannot back up ${scan.source}: ${failed.length} file(s) could not be copied:\n  ${failed.slice(0, 10).join('\n  ')}` +
+        `cannot back up ${this.source}: ${failed.length} file(s) could not be copied:\n  ${failed.slice(0, 10).join('\n  ')}` +
           (failed.length > 10 ? `\n  and ${failed.length - 10} more` : ''),
       );
-    this.drain();
     this.sink.finish();
     const { dirs, symlinks } = this;
     return {
@@ -119,6 +99,7 @@ export class Assembler {
       vanished: this.vanished,
       hardLinks: this.hardLinks,
       asWalked: this.asWalked,
+      ...(this.digest ? { digest: this.digest.hex() } : {}),
       totals: {
         files: this.stored,
         dirs,

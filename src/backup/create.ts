@@ -7,6 +7,7 @@ import {
   openSync,
   readSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -19,17 +20,18 @@ import { toolVersion } from '../core/version.js';
 import type { Workspace } from '../core/workspace.js';
 import { attrs } from './assemble.js';
 import { cleanTemporaries } from './clean.js';
+import { compileExcludes } from './excludes.js';
 import { fillData } from './fill.js';
-import { findListing } from './find-scan.js';
-import { type Built, patchedFromFarm, unchangedFromFarm } from './from-previous.js';
-import { assertSystemName, backupDir, backupIdFor, tmpName } from './layout.js';
+import { findListing, type Listing, listingDigest, readListing } from './find-scan.js';
+import { type Built, type ManifestBody, patchedFromFarm, unchangedFromFarm } from './from-previous.js';
+import { assertSystemName, backupDir, backupIdFor, manifestFile, tmpName } from './layout.js';
 import { type LinkFarm, startLinkFarm } from './link-farm.js';
-import { listingFile, listingName, readKeptListing } from './listing.js';
+import { listingFile, listingName, readKeptListing, reusable } from './listing.js';
 import type { ManifestHeader } from './manifest.js';
 import { entriesKey, manifestBody, manifestHead } from './manifest-format.js';
-import { findPrevious, findPreviousRef, previousData, previousLines, readPreviousBytes } from './previous.js';
+import { findPreviousRef, openPrevious, previousData, previousLines, readPreviousBytes } from './previous.js';
 import { removeTree } from './remove.js';
-import { scanSource, sourcePath, statSource } from './source.js';
+import { type SourceScan, scanSource, sourcePath, statSource, streamOf, streamSource } from './source.js';
 import { infoFromHeader } from './store.js';
 import { tracer } from './trace.js';
 import type { BackupInfo, CreateBackupOptions } from './types.js';
@@ -68,53 +70,96 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
   mkdirSync(tmp);
   let farm: LinkFarm | undefined;
   try {
-    // Three processes at once: a link farm of the previous backup (cp), a listing of the
-    // source (find), and this one reading the previous manifest.
-    const ref =
-      rootSt.isDirectory() && linkFarmWanted()
-        ? await findPreviousRef(ws, system.name, source, 'dir')
+    const kind = rootSt.isDirectory() ? 'dir' : 'file';
+    const prevRef = await findPreviousRef(ws, system.name, source, kind);
+    const kept = prevRef ? readKeptListing(prevRef.dir) : undefined;
+    // The link farm's patch and a walk read from find's listing hold the whole tree: above
+    // this size the tree is built file by file, whose memory does not grow with the files.
+    const small = prevRef === undefined || prevRef.entries <= wholeTreeLimit();
+    const farmed = kind === 'dir' && linkFarmWanted() && prevRef !== undefined;
+    // A small tree: three processes at once, a link farm of the previous backup (cp), a
+    // listing of the source (find), and this one. A large one makes its farm only once the
+    // listing says nothing changed: a farm of a million links made for nothing costs as much
+    // to remove.
+    if (farmed && small) farm = startLinkFarm(previousData(prevRef), data);
+    const found =
+      kind === 'dir'
+        ? await findListing(source, join(tmp, 'listing'), {
+            excludes: system.exclude,
+            backupsDir: ws.backupsDir,
+          })
         : undefined;
-    // cp first: it takes longest (the links of every file), find half as long.
-    if (ref) farm = startLinkFarm(previousData(ref), data);
-    const listing = rootSt.isDirectory()
-      ? findListing(source, join(tmp, 'listing'), { excludes: system.exclude, backupsDir: ws.backupsDir })
-      : undefined;
-    lap(`find${farm ? ' and cp' : ''} started`);
-    const prevManifest = ref ? readPreviousBytes(ws, ref) : undefined;
-    const prevListing = ref ? readKeptListing(ref.dir) : undefined;
-    lap(`previous backup (${ref?.id ?? 'none'})`);
-    const listed = await listing;
-    lap(`source listed${listed ? '' : ' (not by find)'}`);
+    lap(
+      `source listed${found ? ` (${found.records} records)` : ' (not by find)'}${farm ? ', link farm started' : ''}`,
+    );
 
     let built: Built | undefined;
-    if (farm && prevManifest && prevListing && listed)
-      built = await unchangedFromFarm(data, farm, prevManifest, prevListing, listed, system, rootSt, lap);
-    if (!built) {
-      const scan = await scanSource(ws, system, {
+    const reuse =
+      farmed && kept && found
+        ? reusable(manifestFile(ws, prevRef.id), prevRef.id, kept, found.hash, system.exclude)
+        : undefined;
+    lap(
+      reuse
+        ? 'unchanged since the previous backup'
+        : `changed since the previous backup (${prevRef?.id ?? 'none'})`,
+    );
+    if (reuse && prevRef) {
+      farm ??= startLinkFarm(previousData(prevRef), data);
+      built = await unchangedFromFarm(data, farm, reuse, prevRef.id, rootSt, lap);
+    }
+    const listed = found && small ? readListing(found, wholeTreeLimit()) : undefined;
+    let scan: SourceScan | undefined;
+    if (!built && farm) {
+      // A link farm is patched by comparing every file's stat (the listing has them).
+      scan = await scanSource(ws, system, {
         ...(signal ? { signal } : {}),
-        // A link farm is patched by comparing every file's stat (the listing has them).
-        statFiles: farm !== undefined,
+        statFiles: true,
         ...(listed ? { listing: listed } : {}),
       });
       if (!scan) throw missing();
       lap(`walk (${scan.entries.length} entries)`);
-      const prevLines = prevManifest && previousLines(prevManifest);
-      if (farm && prevLines) built = await patchedFromFarm(data, farm, scan, prevLines, signal, lap);
-      if (!built) {
-        await farm?.stop();
-        await removeTree(data);
-        const previous = await findPrevious(ws, system.name, scan.source, scan.sourceType);
-        const filled = await fillData(data, scan, previous, signal, lap);
-        built = {
-          body: { file: filled.entriesFile },
-          ...filled,
-          skipped: scan.skipped,
-          previous: previous?.id ?? null,
-        };
-      }
-      // The listing is kept if the scan was read from it and the entries are what it says.
-      built.listing = scan.listed && built.asWalked && built.vanished.length === 0 ? listed : undefined;
+      const prevBytes = readPreviousBytes(ws, prevRef!);
+      const prevLines = prevBytes && previousLines(prevBytes);
+      if (prevLines) built = await patchedFromFarm(data, farm, scan, prevLines, signal, lap);
     }
+    if (!built) {
+      await farm?.stop();
+      await removeTree(data);
+      const src =
+        scan !== undefined
+          ? streamOf(scan)
+          : streamSource(ws, system, {
+              ...(signal ? { signal } : {}),
+              ...(listed ? { listing: listed } : {}),
+            });
+      if (!src) throw missing();
+      const previous = await openPrevious(ws, prevRef);
+      // A walk not read from the listing is compared with it by digest (set-digest.ts).
+      const filled = await fillData(
+        data,
+        src,
+        previous,
+        { digest: found !== undefined && !src.listed },
+        signal,
+        lap,
+      );
+      built = {
+        body: { file: filled.entriesFile, temporary: true },
+        ...filled,
+        skipped: src.summary.skipped,
+        previous: previous?.ref.id ?? null,
+        listed: src.listed === true,
+      };
+    }
+    // The listing is kept if the entries are what it says: the walk was read from it and
+    // every file was as listed when read, or what was backed up has the listing's digest.
+    const exact = built.vanished.length === 0 && built.asWalked;
+    if (found && built.vanished.length === 0) {
+      if (built.listed ? exact : built.digest !== undefined && built.digest === digestOf(found, system, ws))
+        built.listing = found.hash;
+      rmSync(found.file, { force: true });
+    }
+    lap(`listing ${built.listing ? 'kept' : 'not kept'}`);
     const header: ManifestHeader = {
       version: 2 as const,
       id,
@@ -145,6 +190,21 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
   }
 }
 
+/** The set digest of what a backup of the listed source keeps (find-scan.ts listingDigest). */
+function digestOf(found: Listing, system: CreateBackupOptions['system'], ws: Workspace): string | undefined {
+  const avoid = new Set<string>();
+  const backups = statSync(ws.backupsDir, { throwIfNoEntry: false });
+  if (backups) avoid.add(`${backups.dev}:${backups.ino}`);
+  return listingDigest(found, { exclude: compileExcludes(system.exclude), avoid });
+}
+
+/**
+ * Entries of a tree up to which a backup may hold the whole tree (the link farm's paths, find's
+ * listing read whole): ~1 KB an entry, 60 MB here. `GNR_MIGRATE_BACKUP_WHOLE_TREE` sets it
+ * (the tests make it small to take the file-by-file path).
+ */
+const wholeTreeLimit = () => Number(process.env.GNR_MIGRATE_BACKUP_WHOLE_TREE) || 60_000;
+
 /** `GNR_MIGRATE_BACKUP_LINK_FARM=0` builds every backup file by file (the fallback path). */
 const linkFarmWanted = () => process.env.GNR_MIGRATE_BACKUP_LINK_FARM !== '0';
 
@@ -169,12 +229,16 @@ function writeBody(lines: string[], put: (bytes: Buffer) => void): void {
   put(Buffer.from('\n  ]\n}\n'));
 }
 
-/** The entries part written by an EntrySink, copied in a MiB at a time. */
-function copyBody(file: string, put: (bytes: Buffer) => void): void {
+/** The entries part of a file (an EntrySink's, or the previous manifest's), a MiB at a time. */
+function copyBody(file: string, from: number, put: (bytes: Buffer) => void): void {
   const fd = openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) put(buf.subarray(0, n));
+    let at = from;
+    for (let n = readSync(fd, buf, 0, buf.length, at); n > 0; n = readSync(fd, buf, 0, buf.length, at)) {
+      put(buf.subarray(0, n));
+      at += n;
+    }
   } finally {
     closeSync(fd);
   }
@@ -196,8 +260,8 @@ async function publish(
   ws: Workspace,
   tmp: string,
   header: ManifestHeader,
-  body: string | Buffer | string[] | { file: string },
-  listing: Buffer | undefined,
+  body: string | Buffer | string[] | ManifestBody,
+  listing: string | undefined,
 ): Promise<{ finalId: string; hash: string }> {
   for (let attempt = 0; ; attempt++) {
     const fd = openSync(join(tmp, 'manifest.json'), 'w', 0o644);
@@ -209,7 +273,7 @@ async function publish(
     try {
       put(Buffer.from(manifestHead(header)));
       if (Array.isArray(body)) writeBody(body, put);
-      else if (typeof body === 'object' && 'file' in body) copyBody(body.file, put);
+      else if (typeof body === 'object' && 'file' in body) copyBody(body.file, body.from ?? 0, put);
       else put(typeof body === 'string' ? Buffer.from(body) : body);
       fsyncSync(fd);
     } finally {
@@ -221,7 +285,7 @@ async function publish(
     try {
       await rename(tmp, backupDir(ws, header.id));
       // Kept until here for a retry under another id; only manifest.json says what it held.
-      if (typeof body === 'object' && 'file' in body)
+      if (typeof body === 'object' && 'file' in body && body.temporary)
         rmSync(join(backupDir(ws, header.id), basename(body.file)), { force: true });
       await fsyncDir(ws.backupsDir);
       return { finalId: header.id, hash };

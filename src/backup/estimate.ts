@@ -4,13 +4,15 @@ import type { System } from '../plan/types.js';
 import { freeId } from './create.js';
 import { unchanged } from './file-ops.js';
 import { assertSystemName, backupDir } from './layout.js';
-import { findPrevious } from './previous.js';
-import { scanSource, sourcePath } from './source.js';
+import { joinByPath } from './order.js';
+import { findPreviousRef, openPrevious } from './previous.js';
+import { alone, sourcePath, streamSource } from './source.js';
 import type { SizeEstimate } from './types.js';
 
 /**
  * What a backup of the system would hold and where it would go, for `phase --dry-run` and the
- * disk_space check: the same walk and excludes as a real backup, no copy, nothing written.
+ * disk_space check: the same walk and excludes as a real backup, no copy, nothing written,
+ * the previous backup's manifest read beside the walk (fill.ts does the same).
  */
 export async function estimateBackup(
   ws: Workspace,
@@ -19,8 +21,8 @@ export async function estimateBackup(
 ): Promise<SizeEstimate> {
   assertSystemName(system.name);
   const destination = backupDir(ws, freeId(ws, system.name, clock.now()));
-  const scan = await scanSource(ws, system, { statFiles: true });
-  if (!scan)
+  const src = streamSource(ws, system, { statFiles: true });
+  if (!src)
     return {
       system: system.name,
       source: sourcePath(ws, system),
@@ -29,29 +31,32 @@ export async function estimateBackup(
       bytes: 0,
       destination,
     };
-  const previous = await findPrevious(ws, system.name, scan.source, scan.sourceType);
+  const ref = await findPreviousRef(ws, system.name, src.source, src.sourceType);
+  const previous = await openPrevious(ws, ref);
   let files = 0;
   let bytes = 0;
   let unchangedFiles = 0;
   let unchangedBytes = 0;
-  for (const e of scan.entries) {
-    if (e.type !== 'file' || !e.st) continue;
-    files++;
-    bytes += e.st.size;
-    if (unchanged(previous?.files.get(e.path), e.st)) {
-      unchangedFiles++;
-      unchangedBytes += e.st.size;
+  const pairs = previous ? joinByPath(src.batches, previous.reader.batches()) : alone(src.batches);
+  for await (const batch of pairs)
+    for (const [e, prev] of batch) {
+      if (e?.type !== 'file' || !e.st) continue;
+      files++;
+      bytes += e.st.size;
+      if (prev?.type === 'file' && unchanged(prev, e.st)) {
+        unchangedFiles++;
+        unchangedBytes += e.st.size;
+      }
     }
-  }
   return {
     system: system.name,
-    source: scan.source,
+    source: src.source,
     exists: true,
     files,
     bytes,
     destination,
     unchangedFiles,
     unchangedBytes,
-    skipped: scan.skipped.length,
+    skipped: src.summary.skipped.length,
   };
 }

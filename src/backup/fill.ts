@@ -1,75 +1,89 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Assembler, attrs, type Filled } from './assemble.js';
+import { Assembler, attrs, type Filled, type Item } from './assemble.js';
 import { EntrySink } from './entry-sink.js';
-import type { FileStat, FileTask } from './file-ops.js';
+import type { FileTask } from './file-ops.js';
 import { under } from './layout.js';
-import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
-import { copyThreads, defaultThreads, runFileTasks } from './pool.js';
-import { type Previous, previousData } from './previous.js';
-import type { SourceScan } from './source.js';
+import type { FileEntry } from './manifest.js';
+import type { ManifestReader } from './manifest-stream.js';
+import { type Attrs, applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
+import { joinByPath } from './order.js';
+import { copyThreads, TaskStream } from './pool.js';
+import { SetDigest } from './set-digest.js';
+import { alone, type SourceStream } from './source.js';
 import type { WalkEntry } from './walk.js';
 
 /**
- * The data/ tree built file by file: folders (owner-writable), then every file linked from the
- * previous backup when unchanged or copied and hashed, then symlinks, then folder attributes.
- * A first backup, a single-file system, and the fallback of an incremental one (create.ts).
+ * The data/ tree built file by file, as the walk gives the source a batch at a time: each
+ * folder made as it comes (owner-writable), each symlink made, each file linked from the
+ * previous backup when unchanged or else copied and hashed, on worker threads; then folder
+ * attributes, deepest first. The previous backup's manifest is read beside the walk, in the
+ * same order (order.ts), so no table of its files is built: a million files cost the batches
+ * in flight and the folders, whose times go on last. A first backup, a single-file system,
+ * and an incremental one the link farm (create.ts) does not serve.
  */
 export async function fillData(
   data: string,
-  scan: SourceScan,
-  previous: Previous | undefined,
+  src: SourceStream,
+  previous: { reader: ManifestReader; data: string } | undefined,
+  options: { digest: boolean },
   signal: AbortSignal | undefined,
   lap: (stage: string) => void,
 ): Promise<Filled> {
   mkdirSync(data, 0o700);
-  const dirs = scan.entries
-    .filter((e): e is WalkEntry & { st: FileStat } => e.type === 'dir')
-    .map((d) => ({ path: d.path, ...attrs(d.st) }));
-  makeDirs(data, dirs);
-  lap(`${dirs.length} folders made`);
-
-  const files = scan.entries.filter((e) => e.type === 'file');
-  const single = scan.sourceType === 'file';
-  const prevData = previous ? previousData(previous) : '';
-  const tasks: FileTask[] = files.map((e) => {
-    const prev = previous?.files.get(e.path);
-    return {
-      op: 'backup',
-      src: single ? scan.source : under(scan.source, e.path),
-      dst: under(data, e.path),
-      ...(single ? { follow: true } : {}),
-      ...(prev ? { prev: { ...prev, from: under(prevData, e.path) } } : {}),
-    };
-  });
-  // Mostly copies: on worker threads (pool.ts); mostly links: on this one.
-  const linkable = tasks.filter((t) => t.op === 'backup' && t.prev).length;
+  const single = src.sourceType === 'file';
+  const dirs: Array<Attrs & { path: string }> = [];
   // Beside data/ in the backup's temporary folder; create.ts moves it into manifest.json.
   const sink = new EntrySink(join(dirname(data), 'entries.part'));
-  const assembler = new Assembler(scan, files, previous, sink);
-  let filled: Filled;
+  const assembler = new Assembler(src.source, sink, options.digest ? new SetDigest() : undefined);
+  const tasks = new TaskStream<Item>(copyThreads(), (items) => assembler.add(items), signal);
+  let files = 0;
   try {
-    await runFileTasks(tasks, {
-      ...(signal ? { signal } : {}),
-      onBatch: (from, results) => assembler.add(from, results),
-      threads: linkable * 2 < tasks.length ? copyThreads() : defaultThreads(),
-      sizes: files.map((f) => previous?.files.get(f.path)?.size ?? 16 * 1024),
-    });
-    lap(`${files.length} files linked or copied`);
-    filled = assembler.finish();
+    const pairs = previous ? joinByPath(src.batches, previous.reader.batches()) : alone(src.batches);
+    for await (const batch of pairs)
+      for (const [e, p] of batch) {
+        if (!e) continue; // gone since the previous backup
+        if (e.type === 'dir') {
+          const a = { path: e.path, ...attrs(e.st!) };
+          makeDirs(data, [a]);
+          dirs.push(a);
+          await tasks.mark({ e });
+        } else if (e.type === 'symlink') {
+          makeSymlinks(data, [{ path: e.path, target: e.target!, ...attrs(e.st!) }]);
+          await tasks.mark({ e });
+        } else {
+          const prev = p?.type === 'file' ? p : undefined;
+          files++;
+          await tasks.add(fileTask(src, data, e, prev, previous?.data), { e, prev }, prev?.size ?? 16 * 1024);
+        }
+      }
+    await tasks.finish();
+    lap(`${files} files linked or copied, ${dirs.length} folders made`);
   } catch (err) {
     sink.abandon();
     throw err;
+  } finally {
+    tasks.close();
   }
-
-  const links = scan.entries.filter(
-    (e): e is WalkEntry & { st: FileStat; target: string } => e.type === 'symlink',
-  );
-  makeSymlinks(
-    data,
-    links.map((l) => ({ path: l.path, target: l.target, ...attrs(l.st) })),
-  );
-  applyDirAttrs(data, dirs, single ? undefined : attrs(scan.root));
-  lap('symlinks and folder attributes');
+  const filled = assembler.finish();
+  applyDirAttrs(data, dirs, single ? undefined : attrs(src.root));
+  lap('folder attributes');
   return filled;
+}
+
+function fileTask(
+  src: SourceStream,
+  data: string,
+  e: WalkEntry,
+  prev: FileEntry | undefined,
+  prevData: string | undefined,
+): FileTask {
+  const single = src.sourceType === 'file';
+  return {
+    op: 'backup',
+    src: single ? src.source : under(src.source, e.path),
+    dst: under(data, e.path),
+    ...(single ? { follow: true } : {}),
+    ...(prev && prevData !== undefined ? { prev: { ...prev, from: under(prevData, e.path) } } : {}),
+  };
 }

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { compileExcludes, type ExcludeMatcher, escapeGlob, findPruneTests } from './excludes.js';
 import type { FileStat } from './file-ops.js';
-import { byName, kindReasons, type WalkEntry, type WalkResult } from './walk.js';
+import { byName } from './order.js';
+import { entryRecord, SetDigest } from './set-digest.js';
+import { kindReasons, type WalkEntry, type WalkResult } from './walk.js';
 
 /**
  * The walk of walk.ts with every entry stat'ed (`statFiles`), done by one `find -printf`
@@ -37,8 +40,10 @@ export async function findScan(
   scratch: string,
   options: Prune = { excludes: [] },
 ): Promise<WalkResult | undefined> {
-  const listing = await findListing(root, scratch, options);
-  if (!listing) return undefined;
+  const found = await findListing(root, scratch, options);
+  if (!found) return undefined;
+  const listing = readListing(found)!;
+  rmSync(scratch, { force: true });
   const avoid = new Set<string>();
   if (options.backupsDir) {
     const st = statSync(options.backupsDir);
@@ -53,19 +58,50 @@ export interface Prune {
   backupsDir?: string;
 }
 
+/** find's listing of a tree, left in its file: read whole only for a small tree (readListing). */
+export interface Listing {
+  file: string;
+  /** sha256 of its bytes: what a backup keeps of it (listing.ts). */
+  hash: string;
+  records: number;
+}
+
 /**
- * find's listing of `root`, as it wrote it (undefined when find fails). Kept with a backup, it
- * also tells the next one whether anything changed at all (listing.ts).
+ * find's listing of `root` in `scratch`, hashed and counted a MiB at a time (undefined when
+ * find fails). Kept with a backup, its hash tells the next one whether anything changed at
+ * all (listing.ts). The caller removes the file.
  */
-export async function findListing(root: string, scratch: string, prune: Prune): Promise<Buffer | undefined> {
-  if (!(await runFind(root, scratch, pruneTests(root, prune)))) return undefined;
+export async function findListing(root: string, scratch: string, prune: Prune): Promise<Listing | undefined> {
+  const ok = await runFind(root, scratch, pruneTests(root, prune));
   try {
-    return readFileSync(scratch);
+    if (ok) return { file: scratch, ...hashListing(scratch) };
   } catch {
-    return undefined;
-  } finally {
-    rmSync(scratch, { force: true });
+    // unreadable: as if find failed
   }
+  rmSync(scratch, { force: true });
+  return undefined;
+}
+
+/** The listing's bytes, when it holds no more than `maxEntries` records. */
+export function readListing(listing: Listing, maxEntries = Number.POSITIVE_INFINITY): Buffer | undefined {
+  return listing.records <= maxEntries ? readFileSync(listing.file) : undefined;
+}
+
+function hashListing(file: string): { hash: string; records: number } {
+  const sha = createHash('sha256');
+  let nuls = 0;
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
+      const part = buf.subarray(0, n);
+      sha.update(part);
+      for (let i = part.indexOf(0); i >= 0; i = part.indexOf(0, i + 1)) nuls++;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { hash: sha.digest('hex'), records: Math.floor(nuls / 3) };
 }
 
 /** find tests for what the walk will not enter: the excludes (excludes.ts) and the backups folder. */
@@ -107,6 +143,24 @@ function runFind(root: string, scratch: string, prune: string[]): Promise<boolea
 /** Records grouped by the folder holding them ('' for the root); undefined if one is odd. */
 function parseRecords(s: string): Map<string, Found[]> | undefined {
   const children = new Map<string, Found[]>();
+  for (const r of records(s)) {
+    if (!r) return undefined;
+    const slash = r.path.lastIndexOf('/');
+    const parent = slash < 0 ? '' : r.path.slice(0, slash);
+    const found: Found = { ...r, name: slash < 0 ? r.path : r.path.slice(slash + 1) };
+    const list = children.get(parent);
+    if (list) list.push(found);
+    else children.set(parent, [found]);
+  }
+  return children;
+}
+
+interface FoundRecord extends Omit<Found, 'name'> {
+  path: string;
+}
+
+/** The records of a listing's text, the root's left out; undefined for one that is odd. */
+function* records(s: string): Generator<FoundRecord | undefined> {
   let pos = 0;
   // Fields are read in place (indexOf, slice) rather than split: 20,000 records.
   const field = () => {
@@ -119,7 +173,7 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
     const z1 = s.indexOf('\0', pos);
     const z2 = s.indexOf('\0', z1 + 1);
     const z3 = s.indexOf('\0', z2 + 1);
-    if (z3 < 0) return undefined;
+    if (z3 < 0) return yield undefined;
     const kind = field();
     const size = field();
     const time = field();
@@ -129,7 +183,7 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
     const gid = field();
     const nlink = field();
     const dev = field();
-    if (pos > z1) return undefined;
+    if (pos > z1) return yield undefined;
     const ino = s.slice(pos, z1);
     const path = s.slice(z1 + 1, z2);
     const target = s.slice(z2 + 1, z3);
@@ -137,8 +191,8 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
     if (path === '') continue; // the root itself
     const dot = time.indexOf('.');
     const cdot = ctime.indexOf('.');
-    if (dot < 1 || time.charCodeAt(0) === 0x2d) return undefined; // '-': before 1970
-    if (cdot < 1 || ctime.charCodeAt(0) === 0x2d) return undefined;
+    if (dot < 1 || time.charCodeAt(0) === 0x2d) return yield undefined; // '-': before 1970
+    if (cdot < 1 || ctime.charCodeAt(0) === 0x2d) return yield undefined;
     const st: FileStat = {
       mode: Number.parseInt(mode, 8),
       // Exactly Node's arithmetic (lib/internal/fs/utils.js msFromTimeSpec).
@@ -150,20 +204,59 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
       ctimeMs: Number(ctime.slice(0, cdot)) * 1000 + Number(ctime.slice(cdot + 1, cdot + 10)) / 1e6,
       ino: Number(ino),
     };
-    const slash = path.lastIndexOf('/');
-    const parent = slash < 0 ? '' : path.slice(0, slash);
-    const found: Found = {
-      name: slash < 0 ? path : path.slice(slash + 1),
-      kind,
-      st,
-      devIno: kind === 'd' ? `${Number(dev)}:${Number(ino)}` : '',
-      target,
-    };
-    const list = children.get(parent);
-    if (list) list.push(found);
-    else children.set(parent, [found]);
+    yield { path, kind, st, devIno: kind === 'd' ? `${Number(dev)}:${Number(ino)}` : '', target };
   }
-  return children;
+}
+
+/**
+ * The set digest (set-digest.ts) of what a backup of the listed tree holds: each folder,
+ * file and symlink the walk would keep (excludes and the backups folder left out, as
+ * assembleWalk leaves them out), by entryRecord. Read a MiB at a time: a million records are
+ * never held. Undefined when a record cannot be read (a name not UTF-8, a time before 1970).
+ */
+export function listingDigest(
+  listing: Listing,
+  options: { exclude?: ExcludeMatcher; avoid?: Set<string> } = {},
+): string | undefined {
+  const digest = new SetDigest();
+  /** Folders not entered: what find listed inside them is not kept. */
+  const notEntered = new Set<string>();
+  const inside = (path: string) => {
+    if (notEntered.size === 0) return false;
+    for (let s = path.lastIndexOf('/'); s > 0; s = path.lastIndexOf('/', s - 1))
+      if (notEntered.has(path.slice(0, s))) return true;
+    return false;
+  };
+  const fd = openSync(listing.file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let rest = Buffer.alloc(0);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      const bytes = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
+      // Whole records only: up to the last NUL that ends one (every third).
+      let end = 0;
+      for (let i = bytes.indexOf(0), k = 1; i >= 0; i = bytes.indexOf(0, i + 1), k++)
+        if (k % 3 === 0) end = i + 1;
+      const text = bytes.toString('utf8', 0, end);
+      if (text.includes('\uFFFD')) return undefined;
+      for (const r of records(text)) {
+        if (!r) return undefined;
+        const isDir = r.kind === 'd';
+        if (inside(r.path)) continue;
+        if (options.exclude?.(r.path, isDir) || (isDir && options.avoid?.has(r.devIno))) {
+          if (isDir) notEntered.add(r.path);
+          continue;
+        }
+        const type = isDir ? 'dir' : r.kind === 'f' ? 'file' : r.kind === 'l' ? 'symlink' : undefined;
+        if (type) digest.add(entryRecord(type, r.path, r.st, r.st.size, r.target));
+      }
+      rest = Buffer.from(bytes.subarray(end));
+      if (n === 0) return rest.length === 0 ? digest.hex() : undefined;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** walkTree's loop, over find's records instead of readdir and lstat. */

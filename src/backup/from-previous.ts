@@ -1,12 +1,11 @@
 import type { Stats } from 'node:fs';
 import { NotPatchable, planPatch } from './incremental.js';
 import type { LinkFarm } from './link-farm.js';
-import { reusable } from './listing.js';
+import type { Reuse } from './listing.js';
 import type { Manifest, ManifestHeader } from './manifest.js';
 import { applyPatch, checkFarm } from './patch.js';
-import type { PreviousBytes, PreviousLines } from './previous.js';
+import type { PreviousLines } from './previous.js';
 import type { SourceScan } from './source.js';
-import type { CreateBackupOptions } from './types.js';
 
 /**
  * An incremental backup from the link farm of the previous one (link-farm.ts): as it is when
@@ -14,39 +13,47 @@ import type { CreateBackupOptions } from './types.js';
  * undefined when it cannot, for create.ts to try the next way: patch, then file by file.
  */
 
+export interface ManifestBody {
+  file: string;
+  from?: number;
+  temporary?: boolean;
+}
+
 /** What a build gives the manifest besides its header's fixed fields. */
 export interface Built {
-  /** The manifest from `,\n  "entries": [` to its end. */
-  /** The entries part of manifest.json: its bytes, or the entry lines (manifestBody's input). */
-  body: string | Buffer | string[] | { file: string };
+  /**
+   * The entries part of manifest.json: its bytes, the entry lines (manifestBody's input), or a
+   * file holding it from byte `from` on (`temporary`: one of ours, removed once published).
+   */
+  body: string | Buffer | string[] | ManifestBody;
   totals: Manifest['totals'];
   hardLinks: number;
   skipped: ManifestHeader['skipped'];
   vanished: string[];
   previous: string | null;
   asWalked: boolean;
-  /** find's listing, kept with the backup (listing.ts). */
-  listing?: Buffer | undefined;
+  /** The walk was read from find's listing (so the listing may be kept with the backup). */
+  listed: boolean;
+  /** The sha256 of find's listing, kept with the backup (listing.ts). */
+  listing?: string | undefined;
+  /** The set digest of what was backed up (set-digest.ts), for the listing's to be compared. */
+  digest?: string | undefined;
 }
 
 /**
- * Nothing changed since the previous backup (listing.ts): the link farm is the backup, and
- * the previous manifest's entries are the new one's. undefined when that is not so, or the
- * farm failed or was changed (the caller then walks and patches, or copies).
+ * Nothing changed since the previous backup (listing.ts `reusable`): the link farm is the
+ * backup, and the previous manifest's entries are the new one's. undefined when the farm
+ * failed or was changed (the caller then walks and patches, or copies).
  */
 export async function unchangedFromFarm(
   data: string,
   farm: LinkFarm,
-  prev: PreviousBytes,
-  prevListing: Parameters<typeof reusable>[1],
-  listed: Buffer,
-  system: CreateBackupOptions['system'],
+  reuse: Reuse,
+  previous: string,
   rootSt: Stats,
   lap: (stage: string) => void,
 ): Promise<Built | undefined> {
-  const reuse = reusable(prev, prevListing, listed, system.exclude);
-  lap(reuse ? 'unchanged since the previous backup' : 'changed since the previous backup');
-  if (!reuse?.header.root || !(await farm.done)) return undefined;
+  if (!reuse.header.root || !(await farm.done)) return undefined;
   try {
     checkFarm(data, reuse.header.root.mtimeMs, reuse.dirs, rootSt);
   } catch (err) {
@@ -62,9 +69,9 @@ export async function unchangedFromFarm(
     hardLinks,
     skipped,
     vanished: [],
-    previous: prev.id,
+    previous,
     asWalked: true,
-    listing: listed,
+    listed: true,
   };
 }
 
@@ -88,7 +95,13 @@ export async function patchedFromFarm(
   try {
     const patched = await applyPatch(data, plan, signal);
     lap(`link farm patched (${patched.totals.files - patched.totals.linkedFiles} files copied)`);
-    return { ...patched, body: patched.lines, skipped: scan.skipped, previous: prev.id };
+    return {
+      ...patched,
+      body: patched.lines,
+      skipped: scan.skipped,
+      previous: prev.id,
+      listed: scan.listed === true,
+    };
   } catch (err) {
     if (!(err instanceof NotPatchable)) throw err;
     lap(`link farm not usable (${err.message}): copying file by file`);

@@ -1,22 +1,24 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolVersion } from '../core/version.js';
 import type { ManifestHeader } from './manifest.js';
 import { entriesKey, entryProblem, headerProblem } from './manifest-format.js';
-import type { PreviousBytes } from './previous.js';
 
 /**
  * `.listing` beside a backup's manifest: the sha256 of find's listing of the source it was
  * made from (find-scan.ts), kept only when the manifest's entries are exactly what the listing
- * says — every file copied was as listed when it was read, none vanished.
+ * says: the walk was read from the listing and every file copied was as listed when it was
+ * read, or (a tree walked by Node, too large to hold its listing) what was backed up has the
+ * listing's set digest (set-digest.ts). None vanished either way.
  *
- * The next backup of the same source lists it again while its link farm is made. The same
- * listing — every name, type, size, mode, owner, link count, inode, mtime and ctime, to the
- * nanosecond; the ctime moves on any write, even one that puts the mtime back — means nothing
- * changed since: the new manifest's entries are the previous one's, taken as bytes, and the
- * link farm is the backup (its folders checked as patch.ts does). Neither listing nor
- * manifest is parsed: for an unchanged tree that parse was most of the work left.
+ * The next backup of the same source lists it again. The same listing — every name, type,
+ * size, mode, owner, link count, inode, mtime and ctime, to the nanosecond; the ctime moves on
+ * any write, even one that puts the mtime back — means nothing changed since: the new
+ * manifest's entries are the previous one's, copied as bytes, and a link farm of the previous
+ * backup is the backup (its folders checked as patch.ts does). Neither listing nor manifest
+ * is parsed but for the manifest's folder lines: for an unchanged tree that parse was most of
+ * the work left.
  *
  * Only a cache, bound to the manifest by its hash: missing, stale or odd, the backup is made
  * the usual way. Nothing else reads it; prune removes it with the backup.
@@ -33,16 +35,16 @@ interface Kept {
   listing: string;
 }
 
-export function listingFile(manifestHash: string, excludes: string[], listing: Buffer): string {
-  const kept: Kept = { format, manifest: manifestHash, excludes, listing: sha256(listing) };
+export function listingFile(manifestHash: string, excludes: string[], listingHash: string): string {
+  const kept: Kept = { format, manifest: manifestHash, excludes, listing: listingHash };
   return `${JSON.stringify(kept)}\n`;
 }
 
 /** What the previous backup's manifest gives the new one when the source did not change. */
 export interface Reuse {
   header: ManifestHeader;
-  /** The manifest's bytes from `,\n  "entries": [` to its end. */
-  body: Buffer;
+  /** manifest.json from `,\n  "entries": [` (at byte `from`) to its end. */
+  body: { file: string; from: number };
   /** Its folders, parents first, with their mtimes, for the link farm's check. */
   dirs: Array<{ path: string; mtimeMs: number }>;
 }
@@ -57,60 +59,108 @@ export function readKeptListing(dir: string): Partial<Kept> | undefined {
 }
 
 /**
- * The previous backup's manifest, when `listing` (of the source now) is the one `kept` with it,
- * for the same excludes, by this version, and the manifest is the one it was kept for.
+ * The previous backup's manifest, when `listingHash` (of the source now) is the one `kept` with
+ * it, for the same excludes, by this version, and the manifest is the one it was kept for.
+ * The manifest is read a MiB at a time: hashed, and only its folder lines parsed.
  */
 export function reusable(
-  prev: PreviousBytes,
+  manifest: string,
+  id: string,
   kept: Partial<Kept>,
-  listing: Buffer,
+  listingHash: string,
   excludes: string[],
 ): Reuse | undefined {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   // Compared first: a changed source stops here.
-  if (kept.listing !== sha256(listing) || kept.format !== format || kept.manifest !== prev.hash)
+  if (kept.listing !== listingHash || kept.format !== format || !same(kept.excludes, excludes))
     return undefined;
-  const cut = prev.bytes.indexOf(entriesKey);
-  if (cut < 0) return undefined;
+  let scanned: Scanned | undefined;
+  try {
+    scanned = scanManifest(manifest);
+  } catch {
+    return undefined;
+  }
+  if (!scanned || scanned.hash !== kept.manifest) return undefined;
   let header: ManifestHeader;
   try {
-    header = JSON.parse(`${prev.bytes.toString('utf8', 0, cut)}\n}`);
+    header = JSON.parse(`${scanned.head}\n}`);
   } catch {
     return undefined;
   }
   if (
     headerProblem(header as unknown as Record<string, unknown>) !== undefined ||
-    header.id !== prev.id ||
+    header.id !== id ||
     header.toolVersion !== toolVersion() ||
-    !same(kept.excludes, excludes) ||
     !same(header.excludes, excludes)
   )
     return undefined;
-  const body = prev.bytes.subarray(cut);
-  const dirs = folders(body);
-  return dirs && { header, body, dirs };
+  return { header, body: { file: manifest, from: scanned.cut }, dirs: scanned.dirs };
 }
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+interface Scanned {
+  hash: string;
+  /** The header's text, up to `entries`, and the byte where `entries` starts. */
+  head: string;
+  cut: number;
+  dirs: Reuse['dirs'];
+}
 
-/** The folder entries of a manifest's body, in order; undefined if one is not valid. */
-function folders(body: Buffer): Reuse['dirs'] | undefined {
+/** One pass over a manifest: its hash, its header, its folders; undefined if one is not valid. */
+function scanManifest(file: string): Scanned | undefined {
+  const sha = createHash('sha256');
   const dirs: Reuse['dirs'] = [];
+  const key = Buffer.from(entriesKey);
   // Quotes inside a path or target are escaped, so this only matches a folder's own type.
   const mark = Buffer.from(',"type":"dir",');
-  for (let hit = body.indexOf(mark); hit >= 0; hit = body.indexOf(mark, hit + mark.length)) {
-    const start = body.lastIndexOf(0x0a, hit) + 5; // past the newline and the 4-space indent
-    let end = body.indexOf(0x0a, hit);
-    if (body[end - 1] === 0x2c) end--; // the comma between entries
-    let e: unknown;
-    try {
-      e = JSON.parse(body.toString('utf8', start, end));
-    } catch {
-      return undefined;
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let rest = Buffer.alloc(0);
+    let offset = 0; // of rest[0] in the file
+    let head: string | undefined;
+    let cut = -1;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      sha.update(buf.subarray(0, n));
+      let bytes = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
+      if (head === undefined) {
+        const at = bytes.indexOf(key);
+        if (at < 0) {
+          if (n === 0 || offset + bytes.length > 64 << 20) return undefined;
+          rest = Buffer.from(bytes);
+          continue;
+        }
+        head = bytes.toString('utf8', 0, at);
+        cut = offset + at;
+        offset += at + key.length;
+        bytes = bytes.subarray(at + key.length);
+      }
+      // Whole lines only; the rest waits for the next read.
+      const last = n === 0 ? bytes.length : bytes.lastIndexOf(0x0a) + 1;
+      for (
+        let hit = bytes.indexOf(mark);
+        hit >= 0 && hit < last;
+        hit = bytes.indexOf(mark, hit + mark.length)
+      ) {
+        const start = bytes.lastIndexOf(0x0a, hit) + 1;
+        let end = bytes.indexOf(0x0a, hit);
+        if (end < 0) end = bytes.length;
+        const line = bytes.toString('utf8', start, end).trim().replace(/,$/, '');
+        let e: unknown;
+        try {
+          e = JSON.parse(line);
+        } catch {
+          return undefined;
+        }
+        if (entryProblem(e) !== undefined) return undefined;
+        const { path, mtimeMs } = e as { path: string; mtimeMs: number };
+        dirs.push({ path, mtimeMs });
+      }
+      if (n === 0) return { hash: sha.digest('hex'), head, cut, dirs };
+      offset += last;
+      rest = Buffer.from(bytes.subarray(last));
     }
-    if (entryProblem(e) !== undefined) return undefined;
-    const { path, mtimeMs } = e as { path: string; mtimeMs: number };
-    dirs.push({ path, mtimeMs });
+  } finally {
+    closeSync(fd);
   }
-  return dirs;
 }

@@ -187,40 +187,87 @@ export function headerProblem(h: Record<string, unknown>): string | undefined {
 }
 
 /**
- * Rules no schema can say: paths unique, every entry's parent a folder entry listed before it
- * (so no path runs through a symlink, which could make a copy escape the tree), a file system
- * holds one top-level file, and the totals match.
+ * Rules no schema can say, checked an entry at a time as a manifest is read (whole or as a
+ * stream, manifest-stream.ts): entries in the walk's order (order.ts), so a path is never
+ * listed twice; every entry's parent a folder entry listed before it (so no path runs through a
+ * symlink, which could make a copy escape the tree); a file system holds one top-level file;
+ * and the totals match.
+ *
+ * It follows the walk as the walk made the entries: each folder's entries come together, and
+ * the next folder's must be the next folder the walk would enter. It holds what the walk holds
+ * (the listings still to enter above the current folder), never all the entries.
  */
-function consistencyProblems(m: Manifest): string[] {
-  const problems: string[] = [];
-  const types = new Map<string, ManifestEntry['type']>();
-  let files = 0;
-  let bytes = 0;
-  for (const e of m.entries) {
-    if (types.has(e.path)) problems.push(`${e.path}: listed twice`);
-    types.set(e.path, e.type);
+export class EntryChecker {
+  private readonly problems: string[] = [];
+  /** Entries still to be entered, the next on top, as the walk's own stack. */
+  private readonly toEnter: Array<{ path: string; type: ManifestEntry['type'] }> = [];
+  /** The current folder ('' is the root) and its entries so far. */
+  private folder: string | undefined;
+  private listing: Array<{ path: string; type: ManifestEntry['type'] }> = [];
+  private lastName = '';
+  private count = 0;
+  private files = 0;
+  private bytes = 0;
+  private first: ManifestEntry | undefined;
+
+  add(e: ManifestEntry): void {
+    this.count++;
+    this.first ??= e;
     const slash = e.path.lastIndexOf('/');
-    if (slash > 0) {
-      const parent = e.path.slice(0, slash);
-      const parentType = types.get(parent);
-      if (parentType !== 'dir')
-        problems.push(
-          parentType
-            ? `${e.path}: its parent ${parent} is a ${parentType}, not a folder`
-            : `${e.path}: its parent folder ${parent} is not listed before it`,
-        );
-    }
+    const folder = slash < 0 ? '' : e.path.slice(0, slash);
+    const name = e.path.slice(slash + 1);
+    if (folder !== this.folder) this.enter(e.path, folder);
+    else if (name === this.lastName) this.problem(`${e.path}: listed twice`);
+    else if (name < this.lastName)
+      this.problem(
+        `${e.path}: listed after ${folder ? `${folder}/` : ''}${this.lastName}, out of the walk's order`,
+      );
+    this.lastName = name;
+    this.listing.push({ path: e.path, type: e.type });
     if (e.type === 'file') {
-      files++;
-      bytes += e.size;
+      this.files++;
+      this.bytes += e.size;
     }
   }
-  const only = m.entries[0];
-  if (m.sourceType === 'file' && (m.entries.length !== 1 || only?.type !== 'file' || only.path.includes('/')))
-    problems.push('a single-file backup must hold exactly one top-level file');
-  if (files !== m.totals.files || bytes !== m.totals.bytes)
-    problems.push(
-      `totals say ${m.totals.files} files, ${m.totals.bytes} bytes; the entries hold ${files} files, ${bytes} bytes`,
-    );
-  return problems.slice(0, 20);
+
+  /** The walk moves on to `folder`, which must be the next listed entry it can enter. */
+  private enter(path: string, folder: string): void {
+    const toEnter = this.toEnter;
+    for (let i = this.listing.length - 1; i >= 0; i--) toEnter.push(this.listing[i]!);
+    this.listing = [];
+    const started = this.folder !== undefined;
+    this.folder = folder;
+    if (folder === '') {
+      if (started) this.problem(`${path}: listed after the root's entries, out of the walk's order`);
+      return;
+    }
+    // Entries passed over are files, symlinks and empty folders: nothing to enter.
+    while (toEnter.length > 0 && toEnter[toEnter.length - 1]!.path !== folder) toEnter.pop();
+    const listed = toEnter.pop();
+    if (!listed) this.problem(`${path}: its parent folder ${folder} is not listed before it`);
+    else if (listed.type !== 'dir')
+      this.problem(`${path}: its parent ${folder} is a ${listed.type}, not a folder`);
+  }
+
+  /** Every problem found (the first 20), once the last entry is in. */
+  finish(h: Pick<ManifestHeader, 'sourceType' | 'totals'>): string[] {
+    const only = this.first;
+    if (h.sourceType === 'file' && (this.count !== 1 || only?.type !== 'file' || only.path.includes('/')))
+      this.problem('a single-file backup must hold exactly one top-level file');
+    if (this.files !== h.totals.files || this.bytes !== h.totals.bytes)
+      this.problem(
+        `totals say ${h.totals.files} files, ${h.totals.bytes} bytes; the entries hold ${this.files} files, ${this.bytes} bytes`,
+      );
+    return this.problems;
+  }
+
+  private problem(text: string): void {
+    if (this.problems.length < 20) this.problems.push(text);
+  }
+}
+
+function consistencyProblems(m: Manifest): string[] {
+  const checker = new EntryChecker();
+  for (const e of m.entries) checker.add(e);
+  return checker.finish(m);
 }

@@ -251,3 +251,91 @@ export class ThreadPool {
     this.queue.length = 0;
   }
 }
+
+/** One item handed to a TaskStream: a file task, or only a tag kept in its place in the order. */
+export interface Streamed<T> {
+  tag: T;
+  result?: FileResult;
+}
+
+/**
+ * File tasks handed in as a walk or a manifest is read, run in batches on worker threads (or
+ * here), and given back in the order handed in with their tags, a batch at a time. At most a
+ * few batches are in flight: a million tasks cost what those batches hold, not a million
+ * results. Tags without a task (`mark`) keep their place, so a caller writing entries in order
+ * gets its folders and symlinks back between its files.
+ */
+export class TaskStream<T> {
+  private readonly pool: ThreadPool | undefined;
+  private readonly window: number;
+  private readonly inFlight: Array<{ job: Promise<FileResult[]>; items: Array<{ tag: T; task: boolean }> }> =
+    [];
+  private tasks: FileTask[] = [];
+  private items: Array<{ tag: T; task: boolean }> = [];
+  private bytes = 0;
+  private readonly onAbort: () => void;
+
+  constructor(
+    threads: number,
+    private readonly onItems: (items: Array<Streamed<T>>) => void,
+    private readonly signal?: AbortSignal,
+    ahead = 2,
+  ) {
+    this.pool = threads > 0 ? startThreads(threads, ahead) : undefined;
+    this.window = (this.pool?.size ?? 0) * ahead + 2;
+    this.onAbort = () => this.pool?.close(signal?.reason);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** A task; `size`, when known, closes a batch early when it holds big files. */
+  async add(task: FileTask, tag: T, size = 0): Promise<void> {
+    this.tasks.push(task);
+    this.items.push({ tag, task: true });
+    this.bytes += size;
+    if (this.tasks.length >= batchTasks || this.bytes >= batchBytes) await this.send();
+  }
+
+  /** A tag with no task, given back in its place. */
+  async mark(tag: T): Promise<void> {
+    this.items.push({ tag, task: false });
+    if (this.items.length >= 4 * batchTasks) await this.send();
+  }
+
+  /** Runs what is left; every item has been given back when it resolves. */
+  async finish(): Promise<void> {
+    await this.send();
+    await this.pool?.helpHere();
+    while (this.inFlight.length > 0) await this.takeOldest();
+  }
+
+  /** Stops the threads (a failure or an abort); items in flight are dropped. */
+  close(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.pool?.close();
+  }
+
+  private async send(): Promise<void> {
+    this.signal?.throwIfAborted();
+    if (this.items.length === 0) return;
+    const tasks = this.tasks;
+    const job =
+      tasks.length === 0
+        ? Promise.resolve([])
+        : this.pool
+          ? this.pool.submit(tasks)
+          : runHere(tasks, this.signal, undefined);
+    job.catch(() => {}); // taken in order below; a failure then
+    this.inFlight.push({ job, items: this.items });
+    this.tasks = [];
+    this.items = [];
+    this.bytes = 0;
+    while (this.inFlight.length > this.window) await this.takeOldest();
+  }
+
+  private async takeOldest(): Promise<void> {
+    const { job, items } = this.inFlight.shift()!;
+    const results = await job;
+    let k = 0;
+    this.onItems(items.map(({ tag, task }) => (task ? { tag, result: results[k++]! } : { tag })));
+  }
+}

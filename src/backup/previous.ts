@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Workspace } from '../core/workspace.js';
 import { backupDir, backupsDirNames, compareIds, manifestFile, parseBackupId } from './layout.js';
-import type { FileEntry } from './manifest.js';
-import { entriesKey, entryProblem } from './manifest-format.js';
+import { entriesKey } from './manifest-format.js';
+import { type ManifestReader, openManifest } from './manifest-stream.js';
 
 /**
  * The backup an incremental one links against: the newest complete backup of the same system,
@@ -16,32 +15,35 @@ import { entriesKey, entryProblem } from './manifest-format.js';
  * Only the newest few manifests of the system are read, not the whole folder (`listBackups`
  * hashes every manifest, which costs more than the linking saves), and first only their
  * headers: the link farm (link-farm.ts) starts from the id alone while the entries are parsed.
- * The previous manifest is used as a lookup table keyed by paths of the current walk, which are
- * safe by construction, so its entries need the field checks, not the full restore-grade parse.
+ * A file-by-file build reads the previous manifest beside its walk, in the same order
+ * (fill.ts), and takes from it only entries at the walk's own paths, which are safe by
+ * construction.
  */
 export interface PreviousRef {
   id: string;
   dir: string;
+  /** Entries its manifest's totals count (files, folders, symlinks). */
+  entries: number;
 }
 
-export interface Previous extends PreviousRef {
-  files: Map<string, FileEntry>;
+/** Its manifest read beside the walk (manifest-stream.ts), and its data/ to link from. */
+export interface Previous {
+  ref: PreviousRef;
+  reader: ManifestReader;
+  data: string;
 }
 
-export async function findPrevious(
+/** The previous backup with its manifest opened, or undefined (none, or not readable). */
+export async function openPrevious(
   ws: Workspace,
-  system: string,
-  source: string,
-  sourceType: 'dir' | 'file',
+  ref: PreviousRef | undefined,
 ): Promise<Previous | undefined> {
-  for (const ref of await candidates(ws, system)) {
-    const m = await readLoosely(ws, ref.id);
-    if (m && picks(m, ref, source, sourceType)) return toPrevious(ref, m);
-  }
-  return undefined;
+  if (!ref) return undefined;
+  const opened = await openManifest(manifestFile(ws, ref.id), ref.id);
+  return opened.ok ? { ref, reader: opened.reader, data: previousData(ref) } : undefined;
 }
 
-/** Like findPrevious, from the manifests' headers only (their first 64 KiB). */
+/** From the manifests' headers only (their first 64 KiB). */
 export async function findPreviousRef(
   ws: Workspace,
   system: string,
@@ -50,17 +52,26 @@ export async function findPreviousRef(
 ): Promise<PreviousRef | undefined> {
   for (const ref of await candidates(ws, system)) {
     const h = readHeader(manifestFile(ws, ref.id));
-    if (h && picks(h, ref, source, sourceType)) return ref;
+    if (h && picks(h, ref, source, sourceType)) {
+      const t = h.totals;
+      const entries = t ? Number(t.files) + Number(t.dirs) + Number(t.symlinks) : Number.NaN;
+      return { ...ref, entries: Number.isFinite(entries) ? entries : Number.POSITIVE_INFINITY };
+    }
   }
   return undefined;
 }
 
-type Picking = { id: unknown; source: unknown; sourceType: unknown };
+type Picking = {
+  id: unknown;
+  source: unknown;
+  sourceType: unknown;
+  totals?: { files?: unknown; dirs?: unknown; symlinks?: unknown };
+};
 
-const picks = (h: Picking, ref: PreviousRef, source: string, sourceType: 'dir' | 'file') =>
+const picks = (h: Picking, ref: { id: string }, source: string, sourceType: 'dir' | 'file') =>
   h.id === ref.id && h.source === source && h.sourceType === sourceType;
 
-async function candidates(ws: Workspace, system: string): Promise<PreviousRef[]> {
+async function candidates(ws: Workspace, system: string): Promise<Array<{ id: string; dir: string }>> {
   // Unreadable is as good as empty here: the backup is then made in full.
   const names = await backupsDirNames(ws).catch(() => []);
   return names
@@ -71,32 +82,12 @@ async function candidates(ws: Workspace, system: string): Promise<PreviousRef[]>
     .map((id) => ({ id, dir: backupDir(ws, id) }));
 }
 
-interface LooseManifest extends Picking {
-  entries: unknown[];
-}
-
-function toPrevious(ref: PreviousRef, m: LooseManifest): Previous {
-  const files = new Map<string, FileEntry>();
-  for (const e of m.entries as FileEntry[])
-    if (e?.type === 'file' && entryProblem(e) === undefined) files.set(e.path, e);
-  return { ...ref, files };
-}
-
-async function readLoosely(ws: Workspace, id: string): Promise<LooseManifest | undefined> {
-  try {
-    const m = JSON.parse(await readFile(manifestFile(ws, id), 'utf8'));
-    return Array.isArray(m?.entries) ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The previous manifest as the lines serializeManifest wrote, one per entry, for the link farm
  * (incremental.ts): an unchanged entry is found by its path and compared as text, and its line
  * goes into the new manifest as it is — no parse of 20,000 objects, no stringify of them again.
  */
-export interface PreviousLines extends PreviousRef {
+export interface PreviousLines extends Omit<PreviousRef, 'entries'> {
   /** Attributes of its data/ folder itself. */
   root?: { mode: number; mtimeMs: number; uid?: number; gid?: number };
   /** Each entry's JSON, as written: no indent, no comma. */
@@ -109,7 +100,7 @@ const linePrefix = '    {"path":';
 const typeKey = ',"type":"';
 
 /** The previous manifest's bytes and their sha256 (listing.ts checks it). */
-export interface PreviousBytes extends PreviousRef {
+export interface PreviousBytes extends Omit<PreviousRef, 'entries'> {
   bytes: Buffer;
   hash: string;
 }
@@ -194,4 +185,4 @@ function readHeader(path: string): Picking | undefined {
   }
 }
 
-export const previousData = (prev: PreviousRef) => join(prev.dir, 'data');
+export const previousData = (prev: { dir: string }) => join(prev.dir, 'data');

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, lstatSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { fsPath } from './names.js';
@@ -10,6 +11,9 @@ import { fsPath } from './names.js';
  */
 export async function removeTree(name: string): Promise<void> {
   const path = fsPath(name);
+  // GNU rm where it can name the path: Node's recursive rm holds a promise an entry, 500 MB for
+  // a million-file backup, where rm holds the folders it is in.
+  if (typeof path === 'string' && (await rmProgram(path))) return;
   const options = { recursive: true, force: true, maxRetries: 5, retryDelay: 100 };
   try {
     await rm(path, options);
@@ -19,6 +23,21 @@ export async function removeTree(name: string): Promise<void> {
     makeWritable(path);
     await rm(path, options);
   }
+}
+
+/** `rm -rf`, tried a few times (a folder still filling); false when it did not remove it all. */
+async function rmProgram(path: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const child = spawn('rm', ['-rf', '--', path], { stdio: 'ignore' });
+      child.on('error', () => resolve(false));
+      child.on('close', (code) => resolve(code === 0));
+    });
+    if (ok) return true;
+    if (!lstatSync(path, { throwIfNoEntry: false })) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 function makeWritable(path: string | Buffer): void {

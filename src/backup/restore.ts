@@ -5,14 +5,15 @@ import type { Workspace } from '../core/workspace.js';
 import { cleanTemporaries } from './clean.js';
 import { createBackup } from './create.js';
 import type { RestoreTask } from './file-ops.js';
-import { dataDir, under } from './layout.js';
-import type { FileEntry, Manifest } from './manifest.js';
+import { dataDir, manifestFile, under } from './layout.js';
+import type { FileEntry, ManifestEntry } from './manifest.js';
+import { openManifest } from './manifest-stream.js';
 import { applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
-import { copyThreads, runFileTasks } from './pool.js';
-import { assertBackupExists, readManifest } from './store.js';
+import { copyThreads, TaskStream } from './pool.js';
+import { assertBackupExists } from './store.js';
 import { abandonSwap, beginSwap, completeSwap } from './swap.js';
 import type { RestoreOptions, RestoreResult, VerifyProblem, VerifyReport } from './types.js';
-import { checkStructure, fileProblems, sortByPath } from './verify.js';
+import { compareStreams, fileProblems, sortByPath } from './verify.js';
 
 /** Exit 3: the backup did not verify, so nothing was restored; `report` says what is wrong. */
 export class RestoreRefusedError extends NeedsPersonError {
@@ -34,21 +35,36 @@ export class RestoreRefusedError extends NeedsPersonError {
  * target as a backup, then swaps (swap.ts). A backup that fails any check is refused, exit 3,
  * with the target untouched. It copies: backup files are never hard-linked into the live tree,
  * where an in-place edit would change the backup too.
+ *
+ * The manifest is read twice, a batch at a time (manifest-stream.ts), never whole: once with
+ * the walk of data/ for the structure, once to build. Only its folders are kept in between
+ * (their times go on last); its bytes must be the same both times.
  */
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const { ws, id, signal } = opts;
   await assertBackupExists(ws, id);
   // A restore killed mid-swap is finished first, so its target is whole before this one runs.
   await cleanTemporaries(ws);
-  const read = await readManifest(ws, id);
   const refuse = (problems: VerifyProblem[]) =>
     new RestoreRefusedError({ id, ok: false, deep: true, files: 0, bytes: 0, problems });
-  if (!read.ok)
-    throw refuse(read.problems.map((detail) => ({ path: 'manifest.json', kind: 'manifest', detail })));
-  const m = read.manifest;
+  const manifestRefused = (problems: string[]) =>
+    refuse(problems.map((detail) => ({ path: 'manifest.json', kind: 'manifest', detail })));
+  const file = manifestFile(ws, id);
+  const opened = await openManifest(file, id);
+  if (!opened.ok) throw manifestRefused(opened.problems);
+  const m = opened.reader.header;
   const data = dataDir(ws, id);
-  const structure = await checkStructure(data, m, { statFiles: false, ...(signal ? { signal } : {}) });
+  const dirs: DirEntry[] = [];
+  const structure = await compareStreams(data, opened.reader, {
+    statFiles: false,
+    ...(signal ? { signal } : {}),
+    onEntry: (e) => {
+      if (e.type === 'dir') dirs.push(e);
+    },
+  });
+  if (structure.manifest.length > 0) throw manifestRefused(structure.manifest);
   if (structure.problems.length > 0) throw refuse(sortByPath(structure.problems));
+  const checked = { hash: opened.reader.hash(), dirs };
 
   // Where to write comes from the plan (or --to), never from the backup: a manifest whose
   // `source` was edited must not choose what gets replaced. `source` is only compared.
@@ -77,12 +93,12 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     // A file replaced by a file needs no aside: rename() swaps it atomically.
     hadTarget: current !== undefined && !(m.sourceType === 'file' && current.isFile()),
     excludes: m.sourceType === 'dir' ? m.excludes : [],
-    entries: m.entries,
+    dirTimes: dirs.map((d) => [d.path, d.mtimeMs]),
     ...(m.root ? { rootMtimeMs: m.root.mtimeMs } : {}),
   });
   let snapshotId: string | undefined;
   try {
-    const changed = await build(handle.journal.fresh, data, m, signal);
+    const changed = await build(handle.journal.fresh, data, file, id, checked, signal);
     if (changed.length > 0) throw refuse(changed);
     signal?.throwIfAborted();
     if (current && opts.snapshot !== false) {
@@ -115,18 +131,27 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   };
 }
 
+type DirEntry = Extract<ManifestEntry, { type: 'dir' }>;
+
 /**
- * The restored tree at `fresh`. Each backup file is checked on the open descriptor (mode,
- * size) and hashed as it is copied; returns what does not match the manifest.
+ * The restored tree at `fresh`, from a second read of the manifest. Each backup file is
+ * checked on the open descriptor (mode, size) and hashed as it is copied; returns what does
+ * not match the manifest, or that the manifest is not the one checked.
  */
 async function build(
   fresh: string,
   data: string,
-  m: Manifest,
+  file: string,
+  id: string,
+  checked: { hash: string; dirs: DirEntry[] },
   signal: AbortSignal | undefined,
 ): Promise<VerifyProblem[]> {
-  const files = m.entries.filter((e): e is FileEntry => e.type === 'file');
-  const dirs = m.entries.filter((e) => e.type === 'dir');
+  const opened = await openManifest(file, id);
+  const changed = (detail: string): VerifyProblem[] => [{ path: 'manifest.json', kind: 'manifest', detail }];
+  if (!opened.ok) return changed(opened.problems.join('; '));
+  const { reader } = opened;
+  const m = reader.header;
+  const single = m.sourceType === 'file';
   const task = (e: FileEntry, dst: string): RestoreTask => ({
     op: 'restore',
     src: under(data, e.path),
@@ -137,30 +162,30 @@ async function build(
     ...(e.uid !== undefined ? { uid: e.uid } : {}),
     ...(e.gid !== undefined ? { gid: e.gid } : {}),
   });
-  let tasks: RestoreTask[];
-  if (m.sourceType === 'file') {
-    tasks = [task(files[0]!, fresh)];
-  } else {
-    mkdirSync(fresh, 0o700);
-    makeDirs(fresh, dirs);
-    tasks = files.map((e) => task(e, under(fresh, e.path)));
-  }
   const problems: VerifyProblem[] = [];
-  await runFileTasks(tasks, {
-    ...(signal ? { signal } : {}),
-    threads: copyThreads(),
-    sizes: files.map((e) => e.size),
-    // Checked as each batch comes back, not kept to the end.
-    onBatch: (from, results) => {
-      for (let k = 0; k < results.length; k++) problems.push(...fileProblems(files[from + k]!, results[k]!));
+  const copies = new TaskStream<FileEntry>(
+    copyThreads(),
+    (items) => {
+      for (const { tag, result } of items) problems.push(...fileProblems(tag, result!));
     },
-  });
-  if (problems.length > 0 || m.sourceType === 'file') return sortByPath(problems);
-  makeSymlinks(
-    fresh,
-    m.entries.filter((e) => e.type === 'symlink'),
+    signal,
   );
-  applyDirAttrs(fresh, dirs, m.root);
+  try {
+    if (!single) mkdirSync(fresh, 0o700);
+    for await (const batch of reader.batches())
+      for (const e of batch) {
+        if (e.type === 'file') await copies.add(task(e, single ? fresh : under(fresh, e.path)), e, e.size);
+        else if (single) continue;
+        else if (e.type === 'dir') makeDirs(fresh, [e]);
+        else makeSymlinks(fresh, [e]);
+      }
+    await copies.finish();
+  } finally {
+    copies.close();
+  }
+  if (reader.hash() !== checked.hash) return changed('manifest.json changed while it was restored');
+  if (problems.length > 0 || single) return sortByPath(problems);
+  applyDirAttrs(fresh, checked.dirs, m.root);
   return problems;
 }
 

@@ -6,7 +6,7 @@ import type { System } from '../plan/types.js';
 import { compileExcludes } from './excludes.js';
 import { statOf } from './file-ops.js';
 import { walkFromListing } from './find-scan.js';
-import { specialKind, type WalkResult, walkTree } from './walk.js';
+import { specialKind, type WalkEntry, type WalkResult, type WalkSummary, walkBatches } from './walk.js';
 
 /**
  * What a system is on disk right now: a folder (walked, excludes applied) or a single file.
@@ -42,27 +42,40 @@ export function statSource(system: System, source: string): Stats | undefined {
   return st;
 }
 
-export async function scanSource(
+export interface SourceOptions {
+  signal?: AbortSignal;
+  statFiles?: boolean;
+  /** find's listing of the source (find-scan.ts): the walk is read from it. */
+  listing?: Buffer;
+}
+
+/** The source as a walk given a batch at a time; `summary` is final once they are all taken. */
+export interface SourceStream {
+  source: string;
+  sourceType: 'dir' | 'file';
+  root: Stats;
+  batches: AsyncIterable<WalkEntry[]>;
+  summary: WalkSummary;
+  /** Read from find's listing (find-scan.ts) rather than walked by Node. */
+  listed?: boolean;
+}
+
+export function streamSource(
   ws: Workspace,
   system: System,
-  options: {
-    signal?: AbortSignal;
-    statFiles?: boolean;
-    /** find's listing of the source (find-scan.ts): the walk is read from it. */
-    listing?: Buffer;
-  } = {},
-): Promise<SourceScan | undefined> {
+  options: SourceOptions = {},
+): SourceStream | undefined {
   const source = sourcePath(ws, system);
   const root = statSource(system, source);
   if (!root) return undefined;
   if (root.isFile()) {
+    const entries: WalkEntry[] = [{ path: basename(source), type: 'file', st: statOf(root) }];
     return {
       source,
       sourceType: 'file',
       root,
-      entries: [{ path: basename(source), type: 'file', st: statOf(root) }],
-      skipped: [],
-      excluded: 0,
+      batches: once(entries),
+      summary: { skipped: [], excluded: 0 },
     };
   }
   // A system that holds the workspace would otherwise back up its own backups, forever.
@@ -73,6 +86,47 @@ export async function scanSource(
   const { listing, ...walkOptions } = options;
   // find's listing has every file stat'ed, more cheaply than Node can (find-scan.ts).
   const listed = listing !== undefined ? walkFromListing(listing, { exclude, avoid }) : undefined;
-  const walk = listed ?? (await walkTree(source, { exclude, avoid, ...walkOptions }));
-  return { source, sourceType: 'dir', root, ...walk, ...(listed ? { listed: true } : {}) };
+  if (listed) {
+    const { entries, ...summary } = listed;
+    return { source, sourceType: 'dir', root, batches: once(entries), summary, listed: true };
+  }
+  const summary: WalkSummary = { skipped: [], excluded: 0 };
+  return {
+    source,
+    sourceType: 'dir',
+    root,
+    batches: walkBatches(source, summary, { exclude, avoid, ...walkOptions }),
+    summary,
+  };
+}
+
+/** The whole walk at once (the link farm's patch compares it as a whole). */
+export async function scanSource(
+  ws: Workspace,
+  system: System,
+  options: SourceOptions = {},
+): Promise<SourceScan | undefined> {
+  const src = streamSource(ws, system, options);
+  if (!src) return undefined;
+  const entries: WalkEntry[] = [];
+  for await (const batch of src.batches) for (const e of batch) entries.push(e);
+  const { batches: _batches, summary, ...rest } = src;
+  return { ...rest, entries, ...summary };
+}
+
+/** A walk already made, as a stream (the link farm's patch walked it and could not serve). */
+export function streamOf(scan: SourceScan): SourceStream {
+  const { entries, skipped, excluded, ...rest } = scan;
+  return { ...rest, batches: once(entries), summary: { skipped, excluded } };
+}
+
+async function* once<T>(items: T): AsyncGenerator<T> {
+  yield items;
+}
+
+/** A walk's entries paired with nothing, as joinByPath pairs them when there is no previous backup. */
+export async function* alone(
+  batches: AsyncIterable<WalkEntry[]>,
+): AsyncGenerator<Array<[WalkEntry, undefined]>> {
+  for await (const batch of batches) yield batch.map((e): [WalkEntry, undefined] => [e, undefined]);
 }

@@ -6,7 +6,6 @@ import { fsyncDir, writeJsonAtomic } from '../core/atomic.js';
 import type { Workspace } from '../core/workspace.js';
 import { carryOver } from './carry-over.js';
 import { journalPrefix } from './layout.js';
-import type { ManifestEntry } from './manifest.js';
 import { removeTree } from './remove.js';
 
 /**
@@ -45,18 +44,16 @@ export interface SwapHandle {
 
 export async function beginSwap(
   ws: Workspace,
-  init: Omit<Journal, 'stage' | 'fresh' | 'aside' | 'dirTimes'> & { entries: ManifestEntry[] },
+  init: Omit<Journal, 'stage' | 'fresh' | 'aside'>,
 ): Promise<SwapHandle> {
   const rand = randomBytes(4).toString('hex');
   const parent = dirname(init.target);
   const name = basename(init.target);
-  const { entries, ...rest } = init;
   const journal: Journal = {
-    ...rest,
+    ...init,
     stage: 'building',
     fresh: join(parent, `.${name}.gnrm-new-${rand}`),
     aside: join(parent, `.${name}.gnrm-old-${rand}`),
-    dirTimes: entries.filter((e) => e.type === 'dir').map((e) => [e.path, e.mtimeMs]),
   };
   const file = join(ws.backupsDir, `${journalPrefix}${process.pid}-${rand}.json`);
   await writeJsonAtomic(file, journal);

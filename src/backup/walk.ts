@@ -3,6 +3,7 @@ import type { ExcludeMatcher } from './excludes.js';
 import { type FileStat, statOf } from './file-ops.js';
 import { under } from './layout.js';
 import { decodeName, fsPath } from './names.js';
+import { byName } from './order.js';
 
 /**
  * A walk of a tree, parents before children, names sorted (so a manifest is the same for the
@@ -10,6 +11,7 @@ import { decodeName, fsPath } from './names.js';
  * unless asked: the worker that opens the file stats it then (one system call a file fewer).
  * Synchronous calls, a few hundred folders between yields: much faster than promise calls,
  * and signals still get in. With every file stat'ed, find-scan.ts gives the same walk cheaper.
+ * walkBatches gives it a batch at a time; walkTree, whole.
  */
 
 export interface WalkEntry {
@@ -26,8 +28,6 @@ export interface WalkOptions {
   avoid?: Set<string>;
   statFiles?: boolean;
   signal?: AbortSignal;
-  /** Called with the entries so far every few folders, and at the end (verify starts hashing). */
-  onProgress?: (entries: WalkEntry[]) => void;
 }
 
 export interface WalkResult {
@@ -37,10 +37,29 @@ export interface WalkResult {
   excluded: number;
 }
 
+/** What a walk passed over, filled in as it goes (final once its batches are all taken). */
+export type WalkSummary = Omit<WalkResult, 'entries'>;
+
 export async function walkTree(root: string, options: WalkOptions = {}): Promise<WalkResult> {
+  const summary: WalkSummary = { skipped: [], excluded: 0 };
   const entries: WalkEntry[] = [];
-  const skipped: WalkResult['skipped'] = [];
-  let excluded = 0;
+  for await (const batch of walkBatches(root, summary, options)) for (const e of batch) entries.push(e);
+  return { entries, ...summary };
+}
+
+/** Entries per batch: enough to keep a consumer's per-batch cost small, few enough to hold. */
+const batchEntries = 2048;
+
+/**
+ * The walk, a batch at a time, in its order: what a consumer does not keep is not held, so a
+ * walk of a million files costs the folders still to visit, not the million entries.
+ */
+export async function* walkBatches(
+  root: string,
+  summary: WalkSummary,
+  options: WalkOptions = {},
+): AsyncGenerator<WalkEntry[]> {
+  let entries: WalkEntry[] = [];
   const dirs: string[] = [''];
   let sinceYield = 0;
   while (dirs.length > 0) {
@@ -54,26 +73,26 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
       const path = rel ? `${rel}/${name}` : name;
       let isDir = dirent.isDirectory();
       if (dirent.isFile() && !options.statFiles) {
-        if (options.exclude?.(path, false)) excluded++;
+        if (options.exclude?.(path, false)) summary.excluded++;
         else entries.push({ path, type: 'file' });
         continue;
       }
       const st = lstatSync(fsPath(under(root, path)), { throwIfNoEntry: false });
       if (!st) {
         // Listed a moment ago and gone now: say so rather than fail the whole walk.
-        skipped.push({ path, reason: 'vanished during the walk' });
+        summary.skipped.push({ path, reason: 'vanished during the walk' });
         continue;
       }
       isDir = st.isDirectory();
       if (options.exclude?.(path, isDir)) {
-        excluded++;
+        summary.excluded++;
         continue;
       }
       const s = statOf(st);
       if (st.isFile()) entries.push({ path, type: 'file', st: s });
       else if (isDir) {
         if (options.avoid?.has(`${st.dev}:${st.ino}`)) {
-          skipped.push({ path, reason: kindReasons.backups });
+          summary.skipped.push({ path, reason: kindReasons.backups });
           continue;
         }
         entries.push({ path, type: 'dir', st: s });
@@ -85,23 +104,22 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
           st: s,
           target: decodeName(readlinkSync(fsPath(under(root, path)), { encoding: 'buffer' })),
         });
-      else skipped.push({ path, reason: specialKind(st) });
+      else summary.skipped.push({ path, reason: specialKind(st) });
     }
     // Reverse so the pop above visits them in name order.
     for (let i = children.length - 1; i >= 0; i--) dirs.push(children[i]!);
-    if (options.onProgress && (sinceYield & 15) === 15) options.onProgress(entries);
+    if (entries.length >= batchEntries) {
+      yield entries;
+      entries = [];
+    }
     if (++sinceYield >= 200) {
       sinceYield = 0;
       await new Promise((r) => setImmediate(r));
       options.signal?.throwIfAborted();
     }
   }
-  options.onProgress?.(entries);
-  return { entries, skipped, excluded };
+  if (entries.length > 0) yield entries;
 }
-
-export const byName = (a: { name: string }, b: { name: string }) =>
-  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
 /** Why an entry is skipped: shared with find-scan.ts, which must say the same. */
 export const kindReasons = {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, runCli } from '../helpers/cli.js';
@@ -264,12 +264,15 @@ describe('phase <id>: apply', () => {
     expect(status.stdout).toMatch(
       /Phase 0 is half-applied: .*interrupted.*gnr-migrate rollback.*phase 0 --resume/,
     );
-    // the sleeping step's process tree is gone
+    // the sleeping step's process tree is gone (this workspace's: other tests sleep too)
     const sleeps = readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
       .filter((p) => {
         try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000';
+          return (
+            readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000' &&
+            readlinkSync(`/proc/${p}/cwd`).startsWith(realpathSync(f.ws))
+          );
         } catch {
           return false;
         }

@@ -46,11 +46,12 @@ function manifest(entries: Manifest['entries'], over: Partial<Manifest> = {}): M
   };
 }
 
+// In the walk's order: the root's entries, then a's.
 const good = manifest([
   { path: 'a', type: 'dir', mode: 0o755, mtimeMs: 1 },
+  { path: 'odd\nname ü', type: 'file', mode: 0o600, mtimeMs: 4, size: 0, sha256: hash },
   { path: 'a/b.txt', type: 'file', mode: 0o644, mtimeMs: 2.5, size: 3, sha256: hash, uid: 1000, gid: 1000 },
   { path: 'a/link', type: 'symlink', mode: 0o777, mtimeMs: 3, target: '../../outside' },
-  { path: 'odd\nname ü', type: 'file', mode: 0o600, mtimeMs: 4, size: 0, sha256: hash },
 ]);
 
 describe('manifest', () => {

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { FileStat } from './file-ops.js';
+
+/**
+ * A digest of a set that does not depend on the order its members come in: the sum, modulo
+ * 2²⁵⁶, of each member's sha256. find lists a tree in the order of its folders on disk and a
+ * backup is built in the walk's order (order.ts); this says whether the two hold the same
+ * entries without sorting either or holding a million of them. Members are distinct paths,
+ * so none is counted twice.
+ */
+export class SetDigest {
+  /** Eight 32-bit words, most significant first. */
+  private readonly sum = new Uint32Array(8);
+
+  add(member: string): void {
+    const d = createHash('sha256').update(member).digest();
+    let carry = 0;
+    for (let w = 7; w >= 0; w--) {
+      const total = this.sum[w]! + d.readUInt32BE(w * 4) + carry;
+      this.sum[w] = total >>> 0;
+      carry = total > 0xffffffff ? 1 : 0;
+    }
+  }
+
+  hex(): string {
+    return [...this.sum].map((w) => w.toString(16).padStart(8, '0')).join('');
+  }
+}
+
+/**
+ * One entry as find lists it and as a backup keeps it: type, path, size, times, mode, owner,
+ * inode and symlink target. Equal for every entry means the backup holds the tree find listed,
+ * each file read as it was listed (its change time moves on any write).
+ */
+export function entryRecord(
+  type: 'file' | 'dir' | 'symlink',
+  path: string,
+  st: FileStat,
+  size: number,
+  target = '',
+): string {
+  return `${type}\0${path}\0${size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.mode & 0o7777}\0${st.uid}\0${st.gid}\0${st.ino}\0${type === 'symlink' ? target : ''}`;
+}

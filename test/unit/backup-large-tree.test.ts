@@ -1,0 +1,97 @@
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createBackup, restoreBackup, verifyBackup } from '../../src/backup/index.js';
+import { workspaceAt } from '../../src/core/workspace.js';
+import { buildTortureTree, expectSameTree } from '../helpers/backup-torture.js';
+import { ticking } from '../helpers/clock.js';
+import { tempDir } from '../helpers/tmp.js';
+import { walkTree } from '../helpers/tree.js';
+
+/**
+ * A tree over the size a backup may hold whole (GNR_MIGRATE_BACKUP_WHOLE_TREE, made tiny
+ * here): walked a batch at a time, the previous manifest read beside the walk, find's listing
+ * kept by digest, and an unchanged tree taken from a link farm made only once the listing says
+ * so. The same backups as the whole-tree paths make, entry for entry.
+ */
+function setup() {
+  const root = tempDir('gnrm-large-');
+  const ws = workspaceAt(join(root, 'ws'));
+  const src = join(root, 'site');
+  buildTortureTree(src, { bigMiB: 1, manySmall: 40 });
+  const system = { name: 'site', path: src, exclude: ['sub/**'] };
+  const clock = ticking();
+  const backup = () => createBackup({ ws, system, phase: null, runId: null, clock });
+  return { root, ws, src, backup };
+}
+
+/** The source as a restore gives it back: without what `sub/**` leaves out. */
+function kept(src: string) {
+  const tree = walkTree(src);
+  for (const path of [...tree.keys()]) if (path.startsWith('sub/')) tree.delete(path);
+  return tree;
+}
+
+/** The entries of a backup's manifest. */
+const entries = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).entries;
+
+const savedEnv = { ...process.env };
+let said = '';
+beforeEach(() => {
+  process.env.GNR_MIGRATE_BACKUP_WHOLE_TREE = '10';
+  process.env.GNR_MIGRATE_TRACE = '1';
+  said = '';
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    said += String(chunk);
+    return true;
+  });
+});
+afterEach(() => {
+  process.env = { ...savedEnv };
+  vi.restoreAllMocks();
+});
+
+describe('a backup of a tree too large to hold whole', () => {
+  it('is made file by file, keeps its listing by digest, and takes an unchanged tree from a link farm', async () => {
+    const { root, ws, src, backup } = setup();
+    const expected = kept(src);
+    const first = await backup();
+    expect(said).toMatch(/listing kept/);
+    expect(existsSync(join(first.dir, '.listing'))).toBe(true);
+    said = '';
+    const second = await backup();
+    expect(said).toMatch(/unchanged since the previous backup/);
+    expect(said).toMatch(/link farm made and checked/);
+    expect(second.linkedFiles).toBe(second.files);
+    // The same entries as the whole-tree build of the same state.
+    process.env.GNR_MIGRATE_BACKUP_WHOLE_TREE = '';
+    process.env.GNR_MIGRATE_BACKUP_LINK_FARM = '0';
+    const third = await backup();
+    expect(entries(first.dir)).toEqual(entries(third.dir));
+    expect(entries(second.dir)).toEqual(entries(third.dir));
+    for (const b of [first, second, third])
+      expect((await verifyBackup(ws, b.id, { deep: true })).problems).toEqual([]);
+    const to = join(root, 'restored');
+    await restoreBackup({ ws, id: second.id, to, snapshot: false });
+    expectSameTree(walkTree(to), expected);
+  });
+
+  it('copies a same-size edit whose mtime was put back, linking the rest from the previous backup', async () => {
+    const { root, ws, src, backup } = setup();
+    const first = await backup();
+    const edited = join(src, 'with space.txt');
+    const before = statSync(edited);
+    writeFileSync(edited, 'SPACES IN THE NAME\n');
+    utimesSync(edited, before.atime, before.mtime);
+    said = '';
+    const second = await backup();
+    expect(said).toMatch(/changed since the previous backup/);
+    expect(second.previous).toBe(first.id);
+    expect(second.linkedFiles).toBe(second.files - 1);
+    expect((await verifyBackup(ws, second.id, { deep: true })).problems).toEqual([]);
+    const to = join(root, 'restored');
+    await restoreBackup({ ws, id: second.id, to, snapshot: false });
+    expect(readFileSync(join(to, 'with space.txt'), 'utf8')).toBe('SPACES IN THE NAME\n');
+    expectSameTree(walkTree(to), kept(src));
+  });
+});
