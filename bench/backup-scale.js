@@ -74,7 +74,8 @@ function measure(label, cmd, args, opts = {}) {
   return row;
 }
 
-const cli = (ws, ...args) => [bin, '--cwd', ws, ...args];
+// Run as an operator runs it: the program itself, whose first line gives node its flags.
+const cli = (ws, ...args) => ['--cwd', ws, ...args];
 const lastId = (ws) =>
   readdirSync(join(ws, 'backups'))
     .filter((n) => /^site_/.test(n))
@@ -104,14 +105,14 @@ try {
     );
     const r = {};
     r.cp = measure('cp -a', 'cp', ['-a', src, join(dir, 'cp')]);
-    r.full = measure('backup create (full)', 'node', cli(ws, 'backup', 'create'));
+    r.full = measure('backup create (full)', bin, cli(ws, 'backup', 'create'));
     const fullId = lastId(ws);
     r.sha = measure('sha256sum (find | xargs)', 'sh', [
       '-c',
       `find "${src}" -type f -print0 | xargs -0 sha256sum > /dev/null`,
     ]);
-    r.verify = measure('backup verify', 'node', cli(ws, 'backup', 'verify', fullId));
-    r.same = measure('backup create (unchanged)', 'node', cli(ws, 'backup', 'create'));
+    r.verify = measure('backup verify', bin, cli(ws, 'backup', 'verify', fullId));
+    r.same = measure('backup create (unchanged)', bin, cli(ws, 'backup', 'create'));
     churn(src, n);
     r.rsync = measure('rsync -a --link-dest (1% churn)', 'rsync', [
       '-a',
@@ -119,7 +120,7 @@ try {
       `${src}/`,
       join(dir, 'rsync'),
     ]);
-    r.incr = measure('backup create (1% churn)', 'node', cli(ws, 'backup', 'create'));
+    r.incr = measure('backup create (1% churn)', bin, cli(ws, 'backup', 'create'));
     const incrId = lastId(ws);
     r.cpRestore = measure('cp -a (of a backup data/)', 'cp', [
       '-a',
@@ -128,10 +129,10 @@ try {
     ]);
     r.restore = measure(
       'backup restore --to',
-      'node',
+      bin,
       cli(ws, 'backup', 'restore', incrId, '--to', join(dir, 'restored'), '--yes'),
     );
-    r.prune = measure('backup prune --keep 1', 'node', cli(ws, 'backup', 'prune', '--keep', '1'));
+    r.prune = measure('backup prune --keep 1', bin, cli(ws, 'backup', 'prune', '--keep', '1'));
     results.set(n, r);
     const x = (a, b) => (a / b).toFixed(2);
     console.log(

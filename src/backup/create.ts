@@ -82,16 +82,17 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     // listing says nothing changed: a farm of a million links made for nothing costs as much
     // to remove.
     if (farmed && small) farm = startLinkFarm(previousData(prevRef), data);
-    const found =
+    const listing =
       kind === 'dir'
-        ? await findListing(source, join(tmp, 'listing'), {
-            excludes: system.exclude,
-            backupsDir: ws.backupsDir,
-          })
-        : undefined;
-    lap(
-      `source listed${found ? ` (${found.records} records)` : ' (not by find)'}${farm ? ', link farm started' : ''}`,
-    );
+        ? findListing(source, join(tmp, 'listing'), { excludes: system.exclude, backupsDir: ws.backupsDir })
+        : Promise.resolve(undefined);
+    // A first backup does not wait for find: its listing only vouches for the backup at the
+    // end (by digest), while find and the copy run side by side.
+    const found = prevRef ? await listing : undefined;
+    if (prevRef)
+      lap(
+        `source listed${found ? ` (${found.records} records)` : ' (not by find)'}${farm ? ', link farm started' : ''}`,
+      );
 
     let built: Built | undefined;
     const reuse =
@@ -139,7 +140,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
         data,
         src,
         previous,
-        { digest: found !== undefined && !src.listed },
+        { digest: kind === 'dir' && !src.listed },
         signal,
         lap,
       );
@@ -153,11 +154,12 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     }
     // The listing is kept if the entries are what it says: the walk was read from it and
     // every file was as listed when read, or what was backed up has the listing's digest.
-    const exact = built.vanished.length === 0 && built.asWalked;
-    if (found && built.vanished.length === 0) {
-      if (built.listed ? exact : built.digest !== undefined && built.digest === digestOf(found, system, ws))
-        built.listing = found.hash;
-      rmSync(found.file, { force: true });
+    const vouching = found ?? (await listing);
+    if (vouching) {
+      const exact = built.vanished.length === 0 && built.asWalked;
+      const digested = built.digest !== undefined && built.digest === digestOf(vouching, system, ws);
+      if (built.vanished.length === 0 && (built.listed ? exact : digested)) built.listing = vouching.hash;
+      rmSync(vouching.file, { force: true });
     }
     lap(`listing ${built.listing ? 'kept' : 'not kept'}`);
     const header: ManifestHeader = {

@@ -19,7 +19,8 @@ export class EntrySink {
   push(line: string): void {
     this.pending.push(line);
     this.pendingChars += line.length;
-    if (this.pendingChars > 1 << 20) this.flush();
+    // A quarter MiB at a time: lines held longer outlive the young generation (bin/gnr-migrate.js).
+    if (this.pendingChars > 1 << 18) this.flush();
   }
 
   /** Closes the file; its bytes are manifestBody(all lines pushed). */

@@ -92,7 +92,7 @@ class StreamedManifest implements ManifestReader {
   ) {}
 
   async *batches(): AsyncGenerator<ManifestEntry[]> {
-    const buf = Buffer.allocUnsafe(chunkBytes);
+    let work = Buffer.allocUnsafe(2 * chunkBytes);
     let index = 0;
     let line = 0;
     /** An entry line seen without its trailing comma: it must be the last. */
@@ -135,12 +135,15 @@ class StreamedManifest implements ManifestReader {
         }
         this.rest = this.rest.subarray(start);
         if (this.eof) break;
-        const n = readSync(this.fd, buf, 0, chunkBytes, null);
+        // The line cut short moves to the front of one working buffer, and the next MiB is
+        // read after it: no MiB allocated a read (they outlived the young generation).
+        const carry = this.rest.length;
+        if (carry + chunkBytes > work.length) work = Buffer.allocUnsafe(carry + 2 * chunkBytes);
+        this.rest.copy(work, 0);
+        const n = readSync(this.fd, work, carry, chunkBytes, null);
         if (n === 0) this.eof = true;
-        this.sha.update(buf.subarray(0, n));
-        this.rest = this.rest.length
-          ? Buffer.concat([this.rest, buf.subarray(0, n)])
-          : Buffer.from(buf.subarray(0, n));
+        this.sha.update(work.subarray(carry, carry + n));
+        this.rest = work.subarray(0, carry + n);
       }
       if (this.rest.toString('utf8').trim() !== '' && this.rest.toString('utf8').trim() !== '}')
         this.lineProblem('not JSON: the file does not end where its entries end');

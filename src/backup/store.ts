@@ -11,8 +11,8 @@ import {
   manifestFile,
   parseBackupId,
 } from './layout.js';
-import type { Manifest, ManifestHeader } from './manifest.js';
-import { parseManifest, parseManifestHeader } from './manifest-format.js';
+import type { ManifestHeader } from './manifest.js';
+import { parseManifestHeader } from './manifest-format.js';
 import type { BackupInfo } from './types.js';
 
 /** Reading what is in `backups/`: the complete backups and their manifests. */
@@ -46,26 +46,6 @@ export async function readBackup(ws: Workspace, id: string): Promise<BackupInfo>
         ? ` (backups of ${parsed.system}: ${known.join(', ')})`
         : ` (there is no backup of ${parsed.system}; \`gnr-migrate backup list\` shows them all)`),
   );
-}
-
-export type ManifestRead =
-  | { ok: true; manifest: Manifest; hash: string }
-  | { ok: false; problems: string[]; hash?: string };
-
-/** The full manifest, checked (schema, safe paths, consistency). */
-export async function readManifest(ws: Workspace, id: string): Promise<ManifestRead> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(manifestFile(ws, id));
-  } catch (err) {
-    return { ok: false, problems: [`cannot read manifest.json (${(err as NodeJS.ErrnoException).code})`] };
-  }
-  const hash = sha256(bytes);
-  const parsed = await parseManifest(bytes.toString('utf8'));
-  if (!parsed.ok) return { ok: false, problems: parsed.problems, hash };
-  if (parsed.value.id !== id)
-    return { ok: false, problems: [`manifest.json names backup ${parsed.value.id}, not ${id}`], hash };
-  return { ok: true, manifest: parsed.value, hash };
 }
 
 export function infoFromHeader(ws: Workspace, h: ManifestHeader, manifestHash: string): BackupInfo {
