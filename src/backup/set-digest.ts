@@ -1,5 +1,14 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { FileStat } from './file-ops.js';
+
+/**
+ * One-shot hashing (Node 20.12+) where there is one: a hash object per member cost 1.5–7 µs
+ * where this costs 0.4–2, and a million-file backup hashes two million members.
+ */
+const sha256: (text: string) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'buffer')
+    : (text) => crypto.createHash('sha256').update(text).digest();
 
 /**
  * A digest of a set that does not depend on the order its members come in: the sum, modulo
@@ -13,7 +22,7 @@ export class SetDigest {
   private readonly sum = new Uint32Array(8);
 
   add(member: string): void {
-    const d = createHash('sha256').update(member).digest();
+    const d = sha256(member);
     let carry = 0;
     for (let w = 7; w >= 0; w--) {
       const total = this.sum[w]! + d.readUInt32BE(w * 4) + carry;
