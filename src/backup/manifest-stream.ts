@@ -31,7 +31,7 @@ export interface ManifestReader {
 export type OpenedManifest = { ok: true; reader: ManifestReader } | { ok: false; problems: string[] };
 
 const chunkBytes = 1 << 20;
-const batchEntries = 2048;
+const batchEntries = 512;
 /** Further than this into the file, a header is not ours: the file is read whole. */
 const headerLimit = 64 << 20;
 const closing = /^\s*\]\s*$/;

@@ -48,7 +48,7 @@ export async function walkTree(root: string, options: WalkOptions = {}): Promise
 }
 
 /** Entries per batch: enough to keep a consumer's per-batch cost small, few enough to hold. */
-const batchEntries = 2048;
+const batchEntries = 512;
 
 /**
  * The walk, a batch at a time, in its order: what a consumer does not keep is not held, so a
