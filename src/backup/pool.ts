@@ -266,23 +266,24 @@ export interface Streamed<T> {
  * gets its folders and symlinks back between its files.
  */
 export class TaskStream<T> {
-  private readonly pool: ThreadPool | undefined;
+  /** Started with the first full batch: a few files (a config folder) never wait ~30 ms a thread. */
+  private pool: ThreadPool | undefined;
   private readonly window: number;
   private readonly inFlight: Array<{ job: Promise<FileResult[]>; items: Array<{ tag: T; task: boolean }> }> =
     [];
   private tasks: FileTask[] = [];
   private items: Array<{ tag: T; task: boolean }> = [];
   private bytes = 0;
+  private finishing = false;
   private readonly onAbort: () => void;
 
   constructor(
-    threads: number,
+    private readonly threads: number,
     private readonly onItems: (items: Array<Streamed<T>>) => void,
     private readonly signal?: AbortSignal,
-    ahead = 2,
+    private readonly ahead = 2,
   ) {
-    this.pool = threads > 0 ? startThreads(threads, ahead) : undefined;
-    this.window = (this.pool?.size ?? 0) * ahead + 2;
+    this.window = threads * ahead + 2;
     this.onAbort = () => this.pool?.close(signal?.reason);
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -303,6 +304,7 @@ export class TaskStream<T> {
 
   /** Runs what is left; every item has been given back when it resolves. */
   async finish(): Promise<void> {
+    this.finishing = true;
     await this.send();
     await this.pool?.helpHere();
     while (this.inFlight.length > 0) await this.takeOldest();
@@ -318,6 +320,7 @@ export class TaskStream<T> {
     this.signal?.throwIfAborted();
     if (this.items.length === 0) return;
     const tasks = this.tasks;
+    if (!this.pool && this.threads > 0 && !this.finishing) this.pool = startThreads(this.threads, this.ahead);
     const job =
       tasks.length === 0
         ? Promise.resolve([])
