@@ -7,7 +7,6 @@ import {
   openSync,
   readSync,
   rmSync,
-  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -20,7 +19,6 @@ import { toolVersion } from '../core/version.js';
 import type { Workspace } from '../core/workspace.js';
 import { attrs } from './assemble.js';
 import { cleanTemporaries } from './clean.js';
-import { compileExcludes } from './excludes.js';
 import { fillData } from './fill.js';
 import { findListing, type Listing, listingDigest, readListing } from './find-scan.js';
 import { type Built, type ManifestBody, patchedFromFarm, unchangedFromFarm } from './from-previous.js';
@@ -31,7 +29,15 @@ import type { ManifestHeader } from './manifest.js';
 import { entriesKey, manifestBody, manifestHead } from './manifest-format.js';
 import { findPreviousRef, openPrevious, previousData, previousLines, readPreviousBytes } from './previous.js';
 import { removeTree } from './remove.js';
-import { type SourceScan, scanSource, sourcePath, statSource, streamOf, streamSource } from './source.js';
+import {
+  type SourceScan,
+  scanSource,
+  sourcePath,
+  statSource,
+  streamOf,
+  streamSource,
+  walkPrune,
+} from './source.js';
 import { infoFromHeader } from './store.js';
 import { tracer } from './trace.js';
 import type { BackupInfo, CreateBackupOptions } from './types.js';
@@ -194,10 +200,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
 
 /** The set digest of what a backup of the listed source keeps (find-scan.ts listingDigest). */
 function digestOf(found: Listing, system: CreateBackupOptions['system'], ws: Workspace): string | undefined {
-  const avoid = new Set<string>();
-  const backups = statSync(ws.backupsDir, { throwIfNoEntry: false });
-  if (backups) avoid.add(`${backups.dev}:${backups.ino}`);
-  return listingDigest(found, { exclude: compileExcludes(system.exclude), avoid });
+  return listingDigest(found, walkPrune(ws, system));
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Workspace } from '../core/workspace.js';
@@ -99,16 +98,15 @@ export interface PreviousLines extends Omit<PreviousRef, 'entries'> {
 const linePrefix = '    {"path":';
 const typeKey = ',"type":"';
 
-/** The previous manifest's bytes and their sha256 (listing.ts checks it). */
+/** The previous manifest's bytes, for the link farm's patch. */
 export interface PreviousBytes extends Omit<PreviousRef, 'entries'> {
   bytes: Buffer;
-  hash: string;
 }
 
 export function readPreviousBytes(ws: Workspace, ref: PreviousRef): PreviousBytes | undefined {
   try {
     const bytes = readFileSync(manifestFile(ws, ref.id));
-    return { ...ref, bytes, hash: createHash('sha256').update(bytes).digest('hex') };
+    return { id: ref.id, dir: ref.dir, bytes };
   } catch {
     return undefined;
   }

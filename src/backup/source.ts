@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
 import type { System } from '../plan/types.js';
-import { compileExcludes } from './excludes.js';
+import { compileExcludes, type ExcludeMatcher } from './excludes.js';
 import { statOf } from './file-ops.js';
 import { walkFromListing } from './find-scan.js';
 import { specialKind, type WalkEntry, type WalkResult, type WalkSummary, walkBatches } from './walk.js';
@@ -78,11 +78,7 @@ export function streamSource(
       summary: { skipped: [], excluded: 0 },
     };
   }
-  // A system that holds the workspace would otherwise back up its own backups, forever.
-  const avoid = new Set<string>();
-  const backups = statSync(ws.backupsDir, { throwIfNoEntry: false });
-  if (backups) avoid.add(`${backups.dev}:${backups.ino}`);
-  const exclude = compileExcludes(system.exclude);
+  const { exclude, avoid } = walkPrune(ws, system);
   const { listing, ...walkOptions } = options;
   // find's listing has every file stat'ed, more cheaply than Node can (find-scan.ts).
   const listed = listing !== undefined ? walkFromListing(listing, { exclude, avoid }) : undefined;
@@ -98,6 +94,18 @@ export function streamSource(
     batches: walkBatches(source, summary, { exclude, avoid, ...walkOptions }),
     summary,
   };
+}
+
+/**
+ * What a walk of the system does not enter: its excludes, and the backups folder — a system
+ * that holds the workspace would otherwise back up its own backups, forever. Asked by the
+ * walk and by the listing's digest (create.ts), which must leave out the same.
+ */
+export function walkPrune(ws: Workspace, system: System): { exclude: ExcludeMatcher; avoid: Set<string> } {
+  const avoid = new Set<string>();
+  const backups = statSync(ws.backupsDir, { throwIfNoEntry: false });
+  if (backups) avoid.add(`${backups.dev}:${backups.ino}`);
+  return { exclude: compileExcludes(system.exclude), avoid };
 }
 
 /** The whole walk at once (the link farm's patch compares it as a whole). */
