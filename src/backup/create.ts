@@ -20,8 +20,14 @@ import type { Workspace } from '../core/workspace.js';
 import { attrs } from './assemble.js';
 import { cleanTemporaries } from './clean.js';
 import { fillData } from './fill.js';
-import { findListing, type Listing, listingDigest, readListing } from './find-scan.js';
-import { type Built, type ManifestBody, patchedFromFarm, unchangedFromFarm } from './from-previous.js';
+import { findListing, type Listing, listingDigest, readListing, removeListing } from './find-scan.js';
+import {
+  type Built,
+  farmMatches,
+  type ManifestBody,
+  patchedFromFarm,
+  unchangedBuilt,
+} from './from-previous.js';
 import { assertSystemName, backupDir, backupIdFor, manifestFile, tmpName } from './layout.js';
 import { type LinkFarm, startLinkFarm } from './link-farm.js';
 import { listingFile, listingName, readKeptListing, reusable } from './listing.js';
@@ -75,6 +81,26 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
   const data = join(tmp, 'data');
   mkdirSync(tmp);
   let farm: LinkFarm | undefined;
+  const headerFor = (built: Built): ManifestHeader => ({
+    version: 2 as const,
+    id,
+    system: system.name,
+    source,
+    sourceType: rootSt.isDirectory() ? 'dir' : 'file',
+    phase: opts.phase,
+    runId: opts.runId,
+    toolVersion: toolVersion(),
+    createdAt: createdAt.toISOString(),
+    excludes: [...system.exclude],
+    ...(rootSt.isDirectory() ? { root: attrs(rootSt) } : {}),
+    previous: built.previous,
+    skipped: [
+      ...built.skipped,
+      ...built.vanished.map((path) => ({ path, reason: 'vanished during the copy' })),
+    ],
+    hardLinks: built.hardLinks,
+    totals: built.totals,
+  });
   try {
     const kind = rootSt.isDirectory() ? 'dir' : 'file';
     const prevRef = await findPreviousRef(ws, system.name, source, kind);
@@ -92,6 +118,10 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       kind === 'dir'
         ? findListing(source, join(tmp, 'listing'), { excludes: system.exclude, backupsDir: ws.backupsDir })
         : Promise.resolve(undefined);
+    // Read while find lists the source (this thread would wait for it anyway): the previous
+    // manifest, if its kept listing may let the new backup reuse it.
+    const candidate =
+      farmed && kept ? reusable(manifestFile(ws, prevRef.id), prevRef.id, kept, system.exclude) : undefined;
     // A first backup does not wait for find: its listing only vouches for the backup at the
     // end (by digest), while find and the copy run side by side.
     const found = prevRef ? await listing : undefined;
@@ -99,25 +129,41 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       lap(
         `source listed${found ? ` (${found.records} records)` : ' (not by find)'}${farm ? ', link farm started' : ''}`,
       );
+    const extent = opts.onExtent ?? (() => {});
+    if (kind === 'file')
+      extent({ files: 1, bytes: rootSt.size, ...(prevRef ? {} : { toRead: rootSt.size }) });
+    else if (!prevRef)
+      void listing.then((l) => l && extent({ files: l.files, bytes: l.bytes, toRead: l.bytes }));
 
     let built: Built | undefined;
-    const reuse =
-      farmed && kept && found
-        ? reusable(manifestFile(ws, prevRef.id), prevRef.id, kept, found.hash, system.exclude)
-        : undefined;
+    let written: Written | undefined;
+    const reuse = found && candidate?.listedAs === found.hash ? candidate : undefined;
     lap(
       reuse
         ? 'unchanged since the previous backup'
         : `changed since the previous backup (${prevRef?.id ?? 'none'})`,
     );
+    if (reuse) {
+      const { files, bytes } = reuse.header.totals;
+      extent({ files, bytes, toRead: 0, linked: files });
+    } else if (found) extent({ files: found.files, bytes: found.bytes });
     if (reuse && prevRef) {
       farm ??= startLinkFarm(previousData(prevRef), data);
-      built = await unchangedFromFarm(data, farm, reuse, prevRef.id, rootSt, lap);
+      // The manifest is known before the farm is made: written while cp makes it.
+      const unchanged = { ...unchangedBuilt(reuse, prevRef.id), listing: found!.hash };
+      const header = headerFor(unchanged);
+      written = { header, hash: writeManifest(tmp, header, unchanged.body) };
+      lap('manifest written while the link farm is made');
+      if (await farmMatches(data, farm, reuse, rootSt, lap)) built = unchanged;
+      else {
+        rmSync(join(tmp, 'manifest.json'), { force: true });
+        written = undefined;
+      }
     }
     const listed = found && small ? readListing(found, wholeTreeLimit()) : undefined;
     let scan: SourceScan | undefined;
-    if (!built && farm) {
-      // A link farm is patched by comparing every file's stat (the listing has them).
+    if (!built && farm && small) {
+      // A link farm of a small tree is patched by comparing every file's stat (the listing has them).
       scan = await scanSource(ws, system, {
         ...(signal ? { signal } : {}),
         statFiles: true,
@@ -165,30 +211,11 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       const exact = built.vanished.length === 0 && built.asWalked;
       const digested = built.digest !== undefined && built.digest === digestOf(vouching, system, ws);
       if (built.vanished.length === 0 && (built.listed ? exact : digested)) built.listing = vouching.hash;
-      rmSync(vouching.file, { force: true });
+      removeListing(vouching);
     }
     lap(`listing ${built.listing ? 'kept' : 'not kept'}`);
-    const header: ManifestHeader = {
-      version: 2 as const,
-      id,
-      system: system.name,
-      source,
-      sourceType: rootSt.isDirectory() ? 'dir' : 'file',
-      phase: opts.phase,
-      runId: opts.runId,
-      toolVersion: toolVersion(),
-      createdAt: createdAt.toISOString(),
-      excludes: [...system.exclude],
-      ...(rootSt.isDirectory() ? { root: attrs(rootSt) } : {}),
-      previous: built.previous,
-      skipped: [
-        ...built.skipped,
-        ...built.vanished.map((path) => ({ path, reason: 'vanished during the copy' })),
-      ],
-      hardLinks: built.hardLinks,
-      totals: built.totals,
-    };
-    const { finalId, hash } = await publish(ws, tmp, header, built.body, built.listing);
+    const header = written?.header ?? headerFor(built);
+    const { finalId, hash } = await publish(ws, tmp, header, built.body, built.listing, written?.hash);
     lap('manifest written, renamed into place');
     return { ...infoFromHeader(ws, { ...header, id: finalId }, hash), skipped: header.skipped };
   } catch (err) {
@@ -257,9 +284,40 @@ export function freeId(ws: Workspace, system: string, at: Date): string {
   }
 }
 
+/** A manifest.json already written into the temporary folder, and its sha256. */
+interface Written {
+  header: ManifestHeader;
+  hash: string;
+}
+
+/** manifest.json in `tmp`, fsynced: the header, then the entries; gives its sha256. */
+function writeManifest(
+  tmp: string,
+  header: ManifestHeader,
+  body: string | Buffer | string[] | ManifestBody,
+): string {
+  const fd = openSync(join(tmp, 'manifest.json'), 'w', 0o644);
+  const sha = createHash('sha256');
+  const put = (bytes: Buffer) => {
+    sha.update(bytes);
+    writeAll(fd, bytes);
+  };
+  try {
+    put(Buffer.from(manifestHead(header)));
+    if (Array.isArray(body)) writeBody(body, put);
+    else if (typeof body === 'object' && 'file' in body) copyBody(body.file, body.from ?? 0, put);
+    else put(typeof body === 'string' ? Buffer.from(body) : body);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return sha.digest('hex');
+}
+
 /**
- * Writes the manifest (fsynced) and renames the folder into place. Another process that took
- * the same id meanwhile (none should: the workspace lock) bumps ours to the next `-N`.
+ * Writes the manifest (unless `written`, for this header) and renames the folder into place.
+ * Another process that took the same id meanwhile (none should: the workspace lock) bumps ours
+ * to the next `-N`, and the manifest is written again with it.
  */
 async function publish(
   ws: Workspace,
@@ -267,24 +325,10 @@ async function publish(
   header: ManifestHeader,
   body: string | Buffer | string[] | ManifestBody,
   listing: string | undefined,
+  written: string | undefined,
 ): Promise<{ finalId: string; hash: string }> {
   for (let attempt = 0; ; attempt++) {
-    const fd = openSync(join(tmp, 'manifest.json'), 'w', 0o644);
-    const sha = createHash('sha256');
-    const put = (bytes: Buffer) => {
-      sha.update(bytes);
-      writeAll(fd, bytes);
-    };
-    try {
-      put(Buffer.from(manifestHead(header)));
-      if (Array.isArray(body)) writeBody(body, put);
-      else if (typeof body === 'object' && 'file' in body) copyBody(body.file, body.from ?? 0, put);
-      else put(typeof body === 'string' ? Buffer.from(body) : body);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    const hash = sha.digest('hex');
+    const hash = attempt === 0 && written ? written : writeManifest(tmp, header, body);
     // A cache: not synced; lost or cut short by a crash, it just does not match next time.
     if (listing) writeFileSync(join(tmp, listingName), listingFile(hash, header.excludes, listing));
     try {

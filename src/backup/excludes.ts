@@ -135,7 +135,8 @@ function partsRe(parts: Part[]): string {
  * (a `logs/**` of a million files). Only where that is certain: the contents of a literal
  * folder (`logs/**`) and a literal name at any depth (`__pycache__/`). An entry matched is
  * listed and not entered, as the walk lists it and does not enter it; other patterns prune
- * nothing: find lists what they match and the matcher drops it.
+ * nothing: find lists what they match and the matcher drops it. `root` '': for a find run in
+ * the root with its folders as start points, whose paths are relative (`logs/*`).
  */
 export function findPruneTests(root: string, patterns: readonly string[]): string[][] {
   const tests: string[][] = [];
@@ -146,7 +147,7 @@ export function findPruneTests(root: string, patterns: readonly string[]): strin
     if (rule.anchored && last.t === 'dirs' && names.length > 1 && names.slice(0, -1).every((n) => n))
       tests.push([
         '-path',
-        `${escapeGlob(root)}/${names
+        `${root === '' ? '' : `${escapeGlob(root)}/`}${names
           .slice(0, -1)
           .map((n) => escapeGlob(n!))
           .join('/')}/*`,

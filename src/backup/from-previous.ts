@@ -42,26 +42,10 @@ export interface Built {
 
 /**
  * Nothing changed since the previous backup (listing.ts `reusable`): the link farm is the
- * backup, and the previous manifest's entries are the new one's. undefined when the farm
- * failed or was changed (the caller then walks and patches, or copies).
+ * backup, and the previous manifest's entries are the new one's. Known before the farm is
+ * made, so the manifest can be written meanwhile; `farmMatches` then says whether it stands.
  */
-export async function unchangedFromFarm(
-  data: string,
-  farm: LinkFarm,
-  reuse: Reuse,
-  previous: string,
-  rootSt: Stats,
-  lap: (stage: string) => void,
-): Promise<Built | undefined> {
-  if (!reuse.header.root || !(await farm.done)) return undefined;
-  try {
-    checkFarm(data, reuse.header.root.mtimeMs, reuse.dirs, rootSt);
-  } catch (err) {
-    if (!(err instanceof NotPatchable)) throw err;
-    lap(`link farm not usable (${err.message})`);
-    return undefined;
-  }
-  lap('link farm made and checked');
+export function unchangedBuilt(reuse: Reuse, previous: string): Built {
   const { totals, hardLinks, skipped } = reuse.header;
   return {
     body: reuse.body,
@@ -73,6 +57,30 @@ export async function unchangedFromFarm(
     asWalked: true,
     listed: true,
   };
+}
+
+/**
+ * Whether the link farm of an unchanged source was made and is what the previous manifest
+ * says (patch.ts checkFarm); false when it failed or that backup was changed (the caller then
+ * walks and patches, or copies).
+ */
+export async function farmMatches(
+  data: string,
+  farm: LinkFarm,
+  reuse: Reuse,
+  rootSt: Stats,
+  lap: (stage: string) => void,
+): Promise<boolean> {
+  if (!reuse.header.root || !(await farm.done)) return false;
+  try {
+    checkFarm(data, reuse.header.root.mtimeMs, reuse.dirs, rootSt);
+  } catch (err) {
+    if (!(err instanceof NotPatchable)) throw err;
+    lap(`link farm not usable (${err.message})`);
+    return false;
+  }
+  lap('link farm made and checked');
+  return true;
 }
 
 /**

@@ -47,6 +47,8 @@ export interface Reuse {
   body: { file: string; from: number };
   /** Its folders, parents first, with their mtimes, for the link farm's check. */
   dirs: Array<{ path: string; mtimeMs: number }>;
+  /** The sha256 of find's listing it was made from: reused only if the source lists the same. */
+  listedAs: string;
 }
 
 /** What is kept with a backup about its listing, if anything. */
@@ -59,20 +61,20 @@ export function readKeptListing(dir: string): Partial<Kept> | undefined {
 }
 
 /**
- * The previous backup's manifest, when `listingHash` (of the source now) is the one `kept` with
- * it, for the same excludes, by this version, and the manifest is the one it was kept for.
- * The manifest is read a MiB at a time: hashed, and only its folder lines parsed.
+ * The previous backup's manifest, if a source listed as `kept` says may reuse it: kept for the
+ * same excludes, by this version, and the manifest is the one it was kept for. The manifest is
+ * read a MiB at a time: hashed, and only its folder lines parsed. create.ts reads it while find
+ * lists the source, then compares the listings (`listedAs`): for a million files that read is
+ * 0.4 s this thread would otherwise wait for find anyway.
  */
 export function reusable(
   manifest: string,
   id: string,
   kept: Partial<Kept>,
-  listingHash: string,
   excludes: string[],
 ): Reuse | undefined {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  // Compared first: a changed source stops here.
-  if (kept.listing !== listingHash || kept.format !== format || !same(kept.excludes, excludes))
+  if (typeof kept.listing !== 'string' || kept.format !== format || !same(kept.excludes, excludes))
     return undefined;
   let scanned: Scanned | undefined;
   try {
@@ -94,7 +96,12 @@ export function reusable(
     !same(header.excludes, excludes)
   )
     return undefined;
-  return { header, body: { file: manifest, from: scanned.cut }, dirs: scanned.dirs };
+  return {
+    header,
+    body: { file: manifest, from: scanned.cut },
+    dirs: scanned.dirs,
+    listedAs: kept.listing,
+  };
 }
 
 interface Scanned {

@@ -44,6 +44,22 @@ export interface CreateBackupOptions {
   runId: string | null;
   clock?: Clock;
   signal?: AbortSignal;
+  /** Called once what the backup will hold is known, for a progress meter (BackupExtent). */
+  onExtent?: (extent: BackupExtent) => void;
+}
+
+/**
+ * What a backup will hold, from what it reads anyway (find's listing of the source, or the
+ * previous manifest of an unchanged one), never from a walk of its own: the meter's estimate
+ * walk cost a second walk of the source, 4.5 s of 12 for an unchanged million files.
+ */
+export interface BackupExtent {
+  files: number;
+  bytes: number;
+  /** Bytes that will be read (copied), when known: an incremental knows only as it goes. */
+  toRead?: number;
+  /** Files linked unchanged from the previous backup (not read), when known. */
+  linked?: number;
 }
 
 export interface SizeEstimate {

@@ -1,8 +1,8 @@
-import { cleanTemporaries, createBackup, estimateBackup } from '../backup/index.js';
+import { cleanTemporaries, createBackup } from '../backup/index.js';
 import type { BackupInfo } from '../backup/types.js';
 import { formatBytes } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { backupTotal, startBackupMeter, statusLine } from '../ui/backup-meter.js';
+import { startBackupMeter, statusLine } from '../ui/backup-meter.js';
 import { plural } from '../ui/output.js';
 import { recordStep, withBackupRun } from './backup-session.js';
 import { type CommandContext, planFor } from './context.js';
@@ -29,7 +29,6 @@ export async function run(ctx: CommandContext, systems: string[] = []): Promise<
       // Files, bytes, rate and ETA while it runs (a 46k-file backup takes tens of seconds).
       const line = statusLine(out);
       const meter = startBackupMeter({
-        total: () => estimateBackup(ws, system).then(backupTotal),
         report: (m) => {
           line.show(m.line);
           out.event({ event: 'progress', id: name, ...m });
@@ -39,7 +38,15 @@ export async function run(ctx: CommandContext, systems: string[] = []): Promise<
       const info = await recordStep(
         record,
         { id: name, stage: 'backup' },
-        () => createBackup({ ws, system, phase: null, runId: record.id, signal: ctx.signal }),
+        () =>
+          createBackup({
+            ws,
+            system,
+            phase: null,
+            runId: record.id,
+            signal: ctx.signal,
+            onExtent: meter.setTotal,
+          }),
         (i) => i.id,
       ).finally(() => {
         meter.stop();

@@ -1,4 +1,4 @@
-import { createBackup, estimateBackup, readBackup, restoreBackup, verifyBackup } from '../backup/index.js';
+import { createBackup, readBackup, restoreBackup, verifyBackup } from '../backup/index.js';
 import type { RollbackOutcome } from '../ledger/failure.js';
 import type { Run } from '../ledger/schema.js';
 
@@ -14,8 +14,6 @@ export interface BackupStore {
   read: typeof readBackup;
   verify: typeof verifyBackup;
   restore: typeof restoreBackup;
-  /** Sizes a backup before it is made: the total its progress is shown against (optional). */
-  estimate?: typeof estimateBackup;
 }
 
 export const diskBackupStore: BackupStore = {
@@ -23,7 +21,6 @@ export const diskBackupStore: BackupStore = {
   read: readBackup,
   verify: verifyBackup,
   restore: restoreBackup,
-  estimate: estimateBackup,
 };
 
 /** A y/N question to a person; absent when no one can be asked. */

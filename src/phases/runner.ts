@@ -11,7 +11,7 @@ import type { Run } from '../ledger/schema.js';
 import { type Check, findPhase, type Phase, type Plan } from '../plan/types.js';
 import { rollbackRun } from '../rollback/execute.js';
 import { type RunbookInput, runbookPath, writeRunbook } from '../rollback/runbook.js';
-import { backupTotal, startBackupMeter } from '../ui/backup-meter.js';
+import { startBackupMeter } from '../ui/backup-meter.js';
 import { type Output, plural } from '../ui/output.js';
 import type { BackupStore, Prompt, RunEvents } from './definitions.js';
 import { type FailedStep, recordFailure, recordRollbackOutcome, recordSettledBy } from './failure.js';
@@ -365,14 +365,10 @@ async function backupStage(rc: RunContext): Promise<StageResult> {
     deps.reporter.start(`backup-${name}`, `back up ${name}`);
     const index = await session.stepStarted(rc.run.id, { id: name, stage: 'backup' });
     // Files, bytes, rate and ETA while it runs (ui/backup-meter.ts).
-    const estimate = deps.backups.estimate;
-    const meter = estimate
-      ? startBackupMeter({
-          total: () => estimate(session.ws, system).then(backupTotal),
-          report: (m) => deps.reporter.progress(`backup-${name}`, m.line, { ...m }),
-          everyMs: deps.out.interactive ? 1000 : 10_000,
-        })
-      : undefined;
+    const meter = startBackupMeter({
+      report: (m) => deps.reporter.progress(`backup-${name}`, m.line, { ...m }),
+      everyMs: deps.out.interactive ? 1000 : 10_000,
+    });
     try {
       const info = await deps.backups
         .create({
@@ -382,8 +378,9 @@ async function backupStage(rc: RunContext): Promise<StageResult> {
           runId: rc.run.id,
           clock: deps.clock,
           signal: deps.signal,
+          onExtent: meter.setTotal,
         })
-        .finally(() => meter?.stop());
+        .finally(() => meter.stop());
       rc.backups.push(info);
       await session.updateRun(rc.run.id, (r) => {
         r.backups.push(info.id);

@@ -1,22 +1,10 @@
+import type { BackupExtent } from '../backup/types.js';
 import { formatBytes, formatElapsed } from '../core/clock.js';
 import { bytesReadSoFar } from '../core/proc-io.js';
 import type { Output } from './output.js';
 
-/**
- * Progress of a backup or restore while it runs: files and bytes in all, bytes done, rate and
- * ETA ("46,112 files · 529 MiB: 180 MiB of 529 MiB done (34 %) · 42 MiB/s · ETA 8s"), reported every
- * `everyMs` (1 s on a terminal, 10 s in a log). The total comes from the caller (the estimate a
- * dry-run shows, or the manifest of a restore), asked only once the work has run for a second:
- * a small backup pays nothing. Bytes done are the bytes this process read (core/proc-io.ts).
- */
-export interface BackupTotal {
-  files: number;
-  bytes: number;
-  /** Bytes that will be read: new and changed files (×2 for a restore: verify, then copy). */
-  toRead: number;
-  /** Files linked unchanged from the previous backup (not read). */
-  linked?: number;
-}
+/** What the work will hold and read (backup/types.ts; a restore: read twice, verify then copy). */
+export type BackupTotal = BackupExtent;
 
 export interface MeterReading {
   line: string;
@@ -27,21 +15,29 @@ export interface MeterReading {
   etaMs?: number;
 }
 
+/**
+ * Progress of a backup or restore while it runs: files and bytes in all, bytes done, rate and
+ * ETA ("46,112 files · 529 MiB: 180 MiB of 529 MiB done (34 %) · 42 MiB/s · ETA 8s"), reported every
+ * `everyMs` (1 s on a terminal, 10 s in a log). The total comes from the work: a backup gives
+ * it once it knows (createBackup's onExtent), a restore's is asked of its manifest once the work
+ * has run for a second. Bytes done are the bytes this process read (core/proc-io.ts).
+ */
 export function startBackupMeter(options: {
-  total: () => Promise<BackupTotal | undefined>;
+  /** Asked once the work has run a second; or given by the work itself through setTotal. */
+  total?: () => Promise<BackupTotal | undefined>;
   report: (reading: MeterReading) => void;
   everyMs: number;
-}): { stop(): void } {
+}): { stop(): void; setTotal(total: BackupTotal): void } {
   const startRead = bytesReadSoFar();
-  if (startRead === undefined) return { stop() {} };
+  if (startRead === undefined) return { stop() {}, setTotal() {} };
   const at = performance.now();
   let total: BackupTotal | undefined;
   let stopped = false;
+  const ask = options.total;
   const askTotal = setTimeout(() => {
-    options
-      .total()
+    ask?.()
       .then((t) => {
-        total = t;
+        total ??= t;
       })
       .catch(() => {});
   }, 1000);
@@ -68,21 +64,9 @@ export function startBackupMeter(options: {
       clearTimeout(askTotal);
       clearInterval(tick);
     },
-  };
-}
-
-/** The total of a backup from its size estimate (backup/estimate.ts, the dry-run's figures). */
-export function backupTotal(e: {
-  files: number;
-  bytes: number;
-  unchangedFiles?: number;
-  unchangedBytes?: number;
-}): BackupTotal {
-  return {
-    files: e.files,
-    bytes: e.bytes,
-    toRead: e.bytes - (e.unchangedBytes ?? 0),
-    ...(e.unchangedFiles ? { linked: e.unchangedFiles } : {}),
+    setTotal(t) {
+      total = t;
+    },
   };
 }
 
@@ -117,6 +101,14 @@ export function reading(done: number, rate: number, total: BackupTotal | undefin
   const speed = `${formatBytes(rate)}/s`;
   if (!total) return { line: `${formatBytes(done)} read · ${speed}`, bytesDone: done, bytesPerSecond: rate };
   const what = `${total.files.toLocaleString('en-US')} files · ${formatBytes(total.bytes)}${total.linked ? ` (${total.linked.toLocaleString('en-US')} unchanged, linked)` : ''}`;
+  if (total.toRead === undefined)
+    return {
+      line: `${what}: ${formatBytes(done)} read · ${speed}`,
+      files: total.files,
+      bytes: total.bytes,
+      bytesDone: done,
+      bytesPerSecond: rate,
+    };
   const shown = Math.min(done, total.toRead);
   const pct = total.toRead > 0 ? Math.floor((shown / total.toRead) * 100) : 100;
   const etaMs = rate > 0 && total.toRead > shown ? ((total.toRead - shown) / rate) * 1000 : undefined;

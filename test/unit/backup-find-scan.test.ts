@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,9 +55,49 @@ describe('walking a source with find', () => {
       expect(text).not.toContain('__pycache__/');
       expect(text).toContain('\0backups\0');
       expect(text).not.toContain('backups/inside');
+      // Its regular files and their bytes, counted as it is hashed: the progress meter's total.
+      const all = await findListing(src, join(root, 'scratch'), { excludes: [] });
+      const files = byNodeFiles(await walkTree(src, { statFiles: true }));
+      expect({ files: all!.files, bytes: all!.bytes }).toEqual(files);
     } finally {
       server.close();
     }
+  });
+
+  it('lists with several finds what one find lists, the same bytes every time', async () => {
+    const root = tempDir('gnrm-find-');
+    const src = join(root, 'site');
+    buildTortureTree(src, { bigMiB: 1, manySmall: 30 });
+    for (const d of ['a', 'b', 'c', 'logs/old']) {
+      mkdirSync(join(src, d, 'deep'), { recursive: true });
+      writeFileSync(join(src, d, 'deep', 'f.txt'), d);
+    }
+    writeFileSync(join(src, 'logs/old/x.log'), 'log');
+    const recordsOf = (buf: Buffer) =>
+      buf
+        .toString('utf8')
+        .split(/(?<=\0[^\0]*\0[^\0]*\0)/)
+        .filter(Boolean)
+        .sort();
+    const single = join(root, 'single');
+    execFileSync('find', ['-H', src, '-fprintf', single, '%y %s %T@ %C@ %m %U %G %n %D %i\\0%P\\0%l\\0']);
+    const one = await findListing(src, join(root, 'scratch'), { excludes: [] });
+    expect(one!.parts.length).toBeGreaterThan(1);
+    const again = await findListing(src, join(root, 'scratch2'), { excludes: [] });
+    expect(again!.hash).toBe(one!.hash);
+    expect(recordsOf(readListing(one!)!)).toEqual(recordsOf(readFileSync(single)));
+    // An excluded folder is not a start point; a pruned path inside one is listed, not entered.
+    const pruned = await findListing(src, join(root, 'scratch3'), { excludes: ['a/', 'logs/old/**'] });
+    const text = readListing(pruned!)!.toString();
+    expect(text).toContain('\0a\0');
+    expect(text).not.toContain('a/deep');
+    expect(text).toContain('\0logs/old/x.log\0');
+    expect(text).not.toContain('logs/old/deep/f.txt');
+    // A folder named like an option of find: one find lists the whole tree.
+    mkdirSync(join(src, '-dash'));
+    const dashed = await findListing(src, join(root, 'scratch4'), { excludes: [] });
+    expect(dashed!.parts).toHaveLength(1);
+    expect(readListing(dashed!)!.toString()).toContain('\0-dash\0');
   });
 
   it('gives up on a name that is not valid UTF-8, for the Node walk to report it', async () => {
@@ -67,3 +107,8 @@ describe('walking a source with find', () => {
     expect(await findScan(join(root, 'site'), join(root, 'scratch'), { excludes: [] })).toBeUndefined();
   });
 });
+
+function byNodeFiles(walk: Awaited<ReturnType<typeof walkTree>>): { files: number; bytes: number } {
+  const files = walk.entries.filter((e) => e.type === 'file');
+  return { files: files.length, bytes: files.reduce((sum, e) => sum + e.st!.size, 0) };
+}
