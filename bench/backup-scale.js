@@ -18,7 +18,7 @@
 //   backup prune --keep 1
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,5 +154,6 @@ try {
   }
 } finally {
   spawnSync('chmod', ['-R', 'u+rwX', base]);
-  rmSync(base, { recursive: true, force: true });
+  // rm -rf, not Node's recursive rmSync: ~12 GB of small files took it over ten minutes.
+  spawnSync('rm', ['-rf', base]);
 }

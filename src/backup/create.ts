@@ -208,9 +208,11 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     // every file was as listed when read, or what was backed up has the listing's digest.
     const vouching = found ?? (await listing);
     if (vouching) {
-      const exact = built.vanished.length === 0 && built.asWalked;
-      const digested = built.digest !== undefined && built.digest === digestOf(vouching, system, ws);
-      if (built.vanished.length === 0 && (built.listed ? exact : digested)) built.listing = vouching.hash;
+      const vouched = () =>
+        built.listed
+          ? built.asWalked
+          : built.digest !== undefined && built.digest === digestOf(vouching, system, ws);
+      if (built.vanished.length === 0 && vouched()) built.listing = vouching.hash;
       removeListing(vouching);
     }
     lap(`listing ${built.listing ? 'kept' : 'not kept'}`);

@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
-  type Dirent,
   lstatSync,
   openSync,
   readdirSync,
@@ -138,33 +137,33 @@ function splitFind(
   prune: Prune,
   processes = 2,
 ): { groups: string[][]; prune: string[] } | undefined {
-  let entries: Dirent<Buffer>[];
   try {
-    entries = readdirSync(root, { withFileTypes: true, encoding: 'buffer' });
+    const entries = readdirSync(root, { withFileTypes: true, encoding: 'buffer' });
+    const exclude = compileExcludes(prune.excludes);
+    const backups = prune.backupsDir ? statSync(prune.backupsDir, { throwIfNoEntry: false }) : undefined;
+    const dirs: string[] = [];
+    for (const e of entries) {
+      if (!isUtf8(e.name)) return undefined;
+      const name = e.name.toString('utf8');
+      if (/^[-()!,]/.test(name)) return undefined;
+      if (!e.isDirectory() || exclude(name, true)) continue;
+      if (backups) {
+        const st = lstatSync(join(root, name), { throwIfNoEntry: false });
+        if (st && st.dev === backups.dev && st.ino === backups.ino) continue;
+      }
+      dirs.push(name);
+    }
+    if (dirs.length < processes) return undefined;
+    dirs.sort();
+    const groups: string[][] = Array.from({ length: processes }, () => []);
+    for (const [i, d] of dirs.entries()) groups[i % processes]!.push(d);
+    const tests = findPruneTests('', prune.excludes);
+    if (prune.backupsDir) tests.push(['-samefile', prune.backupsDir]);
+    return { groups, prune: tests.flatMap((t, i) => (i === 0 ? t : ['-o', ...t])) };
   } catch {
+    // A root or backups folder that cannot be read: one find, which fails as it always did.
     return undefined;
   }
-  const exclude = compileExcludes(prune.excludes);
-  const backups = prune.backupsDir ? statSync(prune.backupsDir, { throwIfNoEntry: false }) : undefined;
-  const dirs: string[] = [];
-  for (const e of entries) {
-    if (!isUtf8(e.name)) return undefined;
-    const name = e.name.toString('utf8');
-    if (/^[-()!,]/.test(name)) return undefined;
-    if (!e.isDirectory() || exclude(name, true)) continue;
-    if (backups) {
-      const st = lstatSync(join(root, name), { throwIfNoEntry: false });
-      if (st && st.dev === backups.dev && st.ino === backups.ino) continue;
-    }
-    dirs.push(name);
-  }
-  if (dirs.length < processes) return undefined;
-  dirs.sort();
-  const groups: string[][] = Array.from({ length: processes }, () => []);
-  for (const [i, d] of dirs.entries()) groups[i % processes]!.push(d);
-  const tests = findPruneTests('', prune.excludes);
-  if (prune.backupsDir) tests.push(['-samefile', prune.backupsDir]);
-  return { groups, prune: tests.flatMap((t, i) => (i === 0 ? t : ['-o', ...t])) };
 }
 
 function hashListing(parts: string[]): Omit<Listing, 'parts'> {
