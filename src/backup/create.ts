@@ -19,8 +19,9 @@ import { toolVersion } from '../core/version.js';
 import type { Workspace } from '../core/workspace.js';
 import { attrs } from './assemble.js';
 import { cleanTemporaries } from './clean.js';
+import { digestListing, type PendingDigest } from './digest-thread.js';
 import { fillData } from './fill.js';
-import { findListing, type Listing, listingDigest, readListing, removeListing } from './find-scan.js';
+import { findListing, type Listing, readListing, removeListing } from './find-scan.js';
 import {
   type Built,
   farmMatches,
@@ -81,6 +82,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
   const data = join(tmp, 'data');
   mkdirSync(tmp);
   let farm: LinkFarm | undefined;
+  let listingDigestOf: PendingDigest | undefined;
   const headerFor = (built: Built): ManifestHeader => ({
     version: 2 as const,
     id,
@@ -187,7 +189,16 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
             });
       if (!src) throw missing();
       const previous = await openPrevious(ws, prevRef);
-      // A walk not read from the listing is compared with it by digest (set-digest.ts).
+      // A walk not read from the listing is compared with it by digest (set-digest.ts): the
+      // listing's is made meanwhile, a first backup's as soon as find is done.
+      if (kind === 'dir' && !src.listed) {
+        const { avoid } = walkPrune(ws, system);
+        const start = (l: Listing) => {
+          listingDigestOf ??= digestListing(l, system.exclude, avoid);
+        };
+        if (found) start(found);
+        else void listing.then((l) => l && start(l));
+      }
       const filled = await fillData(
         data,
         src,
@@ -208,11 +219,16 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     // every file was as listed when read, or what was backed up has the listing's digest.
     const vouching = found ?? (await listing);
     if (vouching) {
-      const vouched = () =>
-        built.listed
-          ? built.asWalked
-          : built.digest !== undefined && built.digest === digestOf(vouching, system, ws);
-      if (built.vanished.length === 0 && vouched()) built.listing = vouching.hash;
+      // A digest begun on a thread is waited for, whatever is decided: the thread reads the listing.
+      const begun = await listingDigestOf?.value();
+      const vouched = built.listed
+        ? built.asWalked
+        : built.digest !== undefined &&
+          built.digest ===
+            (listingDigestOf
+              ? begun
+              : await digestListing(vouching, system.exclude, walkPrune(ws, system).avoid).value());
+      if (built.vanished.length === 0 && vouched) built.listing = vouching.hash;
       removeListing(vouching);
     }
     lap(`listing ${built.listing ? 'kept' : 'not kept'}`);
@@ -225,11 +241,6 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     await removeTree(tmp).catch(() => {});
     throw err;
   }
-}
-
-/** The set digest of what a backup of the listed source keeps (find-scan.ts listingDigest). */
-function digestOf(found: Listing, system: CreateBackupOptions['system'], ws: Workspace): string | undefined {
-  return listingDigest(found, walkPrune(ws, system));
 }
 
 /**
