@@ -24,7 +24,7 @@ describe('the listing digest on its own thread', () => {
       const lines: string[][] = [[rec('d', '', 1), rec('d', 'logs', 2), rec('d', 'a', 3)], []];
       for (let i = 0; i < 30_000; i++)
         lines[1]!.push(rec('f', `a/f${i}`, 10 + i), rec('f', `logs/x${i}`, 100_000 + i));
-      parts.forEach((p, i) => writeFileSync(p, lines[i]!.join('')));
+      for (const [i, p] of parts.entries()) writeFileSync(p, lines[i]!.join(''));
       const listing = { parts, hash: '', records: 60_003, files: 60_000, bytes: 0 };
       const excludes = ['logs/**'];
       for (const avoid of [new Set<string>(), new Set(['2049:3'])]) {
