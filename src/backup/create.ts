@@ -138,7 +138,8 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       void listing.then((l) => l && extent({ files: l.files, bytes: l.bytes, toRead: l.bytes }));
 
     let built: Built | undefined;
-    let written: Written | undefined;
+    /** The sha256 of a manifest.json already written for this backup. */
+    let written: string | undefined;
     const reuse = found && candidate?.listedAs === found.hash ? candidate : undefined;
     lap(
       reuse
@@ -152,15 +153,12 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     if (reuse && prevRef) {
       farm ??= startLinkFarm(previousData(prevRef), data);
       // The manifest is known before the farm is made: written while cp makes it.
-      const unchanged = { ...unchangedBuilt(reuse, prevRef.id), listing: found!.hash };
-      const header = headerFor(unchanged);
-      written = { header, hash: writeManifest(tmp, header, unchanged.body) };
+      const unchanged = unchangedBuilt(reuse, prevRef.id);
+      written = writeManifest(tmp, headerFor(unchanged), unchanged.body);
       lap('manifest written while the link farm is made');
+      // Else it is written again, over this one, for what is built instead.
       if (await farmMatches(data, farm, reuse, rootSt, lap)) built = unchanged;
-      else {
-        rmSync(join(tmp, 'manifest.json'), { force: true });
-        written = undefined;
-      }
+      else written = undefined;
     }
     const listed = found && small ? readListing(found, wholeTreeLimit()) : undefined;
     let scan: SourceScan | undefined;
@@ -219,21 +217,18 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     // every file was as listed when read, or what was backed up has the listing's digest.
     const vouching = found ?? (await listing);
     if (vouching) {
-      // A digest begun on a thread is waited for, whatever is decided: the thread reads the listing.
-      const begun = await listingDigestOf?.value();
+      // Begun for every build that digests (fill.ts), and waited for in any case: a thread of
+      // its own may still be reading the listing.
+      const listedDigest = await listingDigestOf?.value();
       const vouched = built.listed
         ? built.asWalked
-        : built.digest !== undefined &&
-          built.digest ===
-            (listingDigestOf
-              ? begun
-              : await digestListing(vouching, system.exclude, walkPrune(ws, system).avoid).value());
+        : built.digest !== undefined && built.digest === listedDigest;
       if (built.vanished.length === 0 && vouched) built.listing = vouching.hash;
       removeListing(vouching);
     }
     lap(`listing ${built.listing ? 'kept' : 'not kept'}`);
-    const header = written?.header ?? headerFor(built);
-    const { finalId, hash } = await publish(ws, tmp, header, built.body, built.listing, written?.hash);
+    const header = headerFor(built);
+    const { finalId, hash } = await publish(ws, tmp, header, built.body, built.listing, written);
     lap('manifest written, renamed into place');
     return { ...infoFromHeader(ws, { ...header, id: finalId }, hash), skipped: header.skipped };
   } catch (err) {
@@ -297,12 +292,6 @@ export function freeId(ws: Workspace, system: string, at: Date): string {
   }
 }
 
-/** A manifest.json already written into the temporary folder, and its sha256. */
-interface Written {
-  header: ManifestHeader;
-  hash: string;
-}
-
 /** manifest.json in `tmp`, fsynced: the header, then the entries; gives its sha256. */
 function writeManifest(
   tmp: string,
@@ -328,7 +317,7 @@ function writeManifest(
 }
 
 /**
- * Writes the manifest (unless `written`, for this header) and renames the folder into place.
+ * Writes the manifest (unless already `written`: its sha256) and renames the folder into place.
  * Another process that took the same id meanwhile (none should: the workspace lock) bumps ours
  * to the next `-N`, and the manifest is written again with it.
  */

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { compileExcludes } from './excludes.js';
 import { type Listing, listingDigest } from './find-scan.js';
+import { compiledWorker, workerLimits } from './pool.js';
 
 /**
  * The set digest of find's listing (find-scan.ts listingDigest), on a thread of its own for a
@@ -17,8 +16,7 @@ export interface PendingDigest {
   value(): Promise<string | undefined>;
 }
 
-const workerUrl = new URL('./digest-worker.js', import.meta.url);
-const workerAvailable = existsSync(fileURLToPath(workerUrl));
+const workerUrl = compiledWorker('./digest-worker.js');
 /** Records from which a thread is worth it. */
 const threadMin = 50_000;
 
@@ -28,11 +26,11 @@ export function digestListing(
   avoid: Set<string>,
 ): PendingDigest {
   const here = () => listingDigest(listing, { exclude: compileExcludes(excludes), avoid });
-  if (!workerAvailable || listing.records < threadMin) return { value: async () => here() };
+  if (!workerUrl || listing.records < threadMin) return { value: async () => here() };
   const done = new Promise<string | undefined>((resolve) => {
     const w = new Worker(workerUrl, {
       workerData: { listing, excludes: [...excludes], avoid: [...avoid] },
-      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 1 },
+      resourceLimits: workerLimits,
     });
     w.once('message', (d: string | null) => resolve(d ?? undefined));
     w.once('error', () => resolve(undefined));

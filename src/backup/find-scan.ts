@@ -157,9 +157,7 @@ function splitFind(
     dirs.sort();
     const groups: string[][] = Array.from({ length: processes }, () => []);
     for (const [i, d] of dirs.entries()) groups[i % processes]!.push(d);
-    const tests = findPruneTests('', prune.excludes);
-    if (prune.backupsDir) tests.push(['-samefile', prune.backupsDir]);
-    return { groups, prune: tests.flatMap((t, i) => (i === 0 ? t : ['-o', ...t])) };
+    return { groups, prune: pruneTests('', prune) };
   } catch {
     // A root or backups folder that cannot be read: one find, which fails as it always did.
     return undefined;
@@ -216,14 +214,18 @@ function hashListing(parts: string[]): Omit<Listing, 'parts'> {
   return { hash: sha.digest('hex'), records: Math.floor(nuls / 3), files, bytes };
 }
 
-/** find tests for what the walk will not enter: the excludes (excludes.ts) and the backups folder. */
+/**
+ * find tests for what the walk will not enter: the excludes (excludes.ts) and the backups folder.
+ * `root` '': for finds run in the root with its folders as start points (splitFind), whose
+ * paths are relative and whose start points are never tested (`-mindepth 1`).
+ */
 export function pruneTests(root: string, prune: Prune): string[] {
   const tests = findPruneTests(root, prune.excludes);
   if (prune.backupsDir) tests.push(['-samefile', prune.backupsDir]);
   if (tests.length === 0) return [];
   const any = tests.flatMap((t, i) => (i === 0 ? t : ['-o', ...t]));
   // Below the root only: the root itself is always entered.
-  return ['-path', `${escapeGlob(root)}/*`, '(', ...any, ')'];
+  return root === '' ? any : ['-path', `${escapeGlob(root)}/*`, '(', ...any, ')'];
 }
 
 /** The walk a listing describes; undefined if it cannot be read as one. */

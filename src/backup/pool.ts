@@ -12,8 +12,13 @@ import { tracer } from './trace.js';
  * the compiled worker is absent (the tests run the TypeScript sources).
  */
 
-const workerUrl = new URL('./file-worker.js', import.meta.url);
-const workerAvailable = existsSync(fileURLToPath(workerUrl));
+/** A worker's compiled entry beside this module; undefined when absent (the tests run the sources). */
+export function compiledWorker(file: string): URL | undefined {
+  const url = new URL(file, import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+const workerUrl = compiledWorker('./file-worker.js');
 
 export interface PoolOptions {
   signal?: AbortSignal;
@@ -38,7 +43,7 @@ export async function runFileTasks(tasks: FileTask[], options: PoolOptions = {})
   if (tasks.length === 0) return [];
   const lap = tracer('pool');
   const threads = options.threads ?? defaultThreads();
-  if (!workerAvailable || threads < 1 || tasks.length < (options.minForThreads ?? 128)) {
+  if (!workerUrl || threads < 1 || tasks.length < (options.minForThreads ?? 128)) {
     const results = await runHere(tasks, signal, options.onBatch);
     lap(`${tasks.length} tasks on this thread`);
     return results;
@@ -59,7 +64,7 @@ export async function runFileTasks(tasks: FileTask[], options: PoolOptions = {})
  * when there are no threads to start (the compiled worker is absent, or 0 are wanted).
  */
 export function startThreads(threads: number, ahead?: number): ThreadPool | undefined {
-  return workerAvailable && threads >= 1 ? new ThreadPool(threads, ahead) : undefined;
+  return workerUrl && threads >= 1 ? new ThreadPool(threads, ahead) : undefined;
 }
 
 /**
@@ -156,7 +161,7 @@ interface Batch {
  * incremental backup over 200 MB (issue 13's bench). A worker out of memory fails the work
  * (its 'error' event), not the process.
  */
-const workerLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 1 };
+export const workerLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 1 };
 
 /**
  * A few workers fed batches from one queue, two in flight each so none waits for this thread.
@@ -178,7 +183,7 @@ export class ThreadPool {
     private readonly ahead = 2,
   ) {
     for (let t = 0; t < size; t++) {
-      const w = new Worker(workerUrl, { resourceLimits: workerLimits });
+      const w = new Worker(workerUrl!, { resourceLimits: workerLimits });
       this.workers.push(w);
       this.inFlight.set(w, []);
       w.on('message', (results: FileResult[]) => this.received(w, results));

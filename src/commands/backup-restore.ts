@@ -33,7 +33,7 @@ export async function run(
     // Files, bytes, rate and ETA while it verifies and copies (ui/backup-meter.ts).
     const line = statusLine(out);
     const meter = startBackupMeter({
-      total: async () => restoreTotal(info),
+      total: restoreTotal(info),
       report: (m) => {
         line.show(m.line);
         out.event({ event: 'progress', id, ...m });

@@ -19,29 +19,19 @@ export interface MeterReading {
  * Progress of a backup or restore while it runs: files and bytes in all, bytes done, rate and
  * ETA ("46,112 files · 529 MiB: 180 MiB of 529 MiB done (34 %) · 42 MiB/s · ETA 8s"), reported every
  * `everyMs` (1 s on a terminal, 10 s in a log). The total comes from the work: a backup gives
- * it once it knows (createBackup's onExtent), a restore's is asked of its manifest once the work
- * has run for a second. Bytes done are the bytes this process read (core/proc-io.ts).
+ * it once it knows (createBackup's onExtent), a restore's comes from its manifest. Bytes done are the bytes this process read (core/proc-io.ts).
  */
 export function startBackupMeter(options: {
-  /** Asked once the work has run a second; or given by the work itself through setTotal. */
-  total?: () => Promise<BackupTotal | undefined>;
+  /** Known at the start (a restore's, from its manifest); or given later through setTotal. */
+  total?: BackupTotal;
   report: (reading: MeterReading) => void;
   everyMs: number;
 }): { stop(): void; setTotal(total: BackupTotal): void } {
   const startRead = bytesReadSoFar();
   if (startRead === undefined) return { stop() {}, setTotal() {} };
   const at = performance.now();
-  let total: BackupTotal | undefined;
+  let total = options.total;
   let stopped = false;
-  const ask = options.total;
-  const askTotal = setTimeout(() => {
-    ask?.()
-      .then((t) => {
-        total ??= t;
-      })
-      .catch(() => {});
-  }, 1000);
-  askTotal.unref();
   // The rate over the last ~5 s (two readings at least): the scan before the first copy and a
   // slower stretch would make an average since the start mislead the ETA.
   const samples: { t: number; done: number }[] = [{ t: at, done: 0 }];
@@ -61,7 +51,6 @@ export function startBackupMeter(options: {
   return {
     stop() {
       stopped = true;
-      clearTimeout(askTotal);
       clearInterval(tick);
     },
     setTotal(t) {
