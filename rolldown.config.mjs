@@ -3,13 +3,15 @@ import { defineConfig } from 'rolldown';
 // The binary runs a bundle: Node 20 pays per ESM module loaded, and zod, yaml and commander
 // are hundreds of small modules (start-up halves, see bench/startup.js). Commands stay
 // separate chunks, imported only when run. tsc's per-module dist/ stays for benches and tests.
-// The workers keep their own names so `new URL('./file-worker.js', import.meta.url)` resolves.
 // `backup.js` is the backup engine alone, bundled as the CLI loads it, for bench/backup-op.js.
-export default defineConfig({
+// The worker threads are bundled apart (the second build): each loads only what it runs, not
+// the chunk of the backup engine it shares with the CLI (548 kB). A worker's heap is then what
+// its files need, and its young-generation collections are cheaper: a 200,000-file incremental
+// backup took 3.53–3.58 s against 3.73–3.84 s. They keep their own names so
+// `new URL('./file-worker.js', import.meta.url)` resolves.
+const main = defineConfig({
   input: {
     main: 'dist/main.js',
-    'file-worker': 'dist/backup/file-worker.js',
-    'digest-worker': 'dist/backup/digest-worker.js',
     backup: 'dist/backup/index.js',
   },
   platform: 'node',
@@ -41,3 +43,20 @@ export default defineConfig({
     },
   },
 });
+
+const workers = defineConfig({
+  input: {
+    'file-worker': 'dist/backup/file-worker.js',
+    'digest-worker': 'dist/backup/digest-worker.js',
+  },
+  platform: 'node',
+  output: {
+    dir: 'dist/bundle',
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: 'worker-[name]-[hash].js',
+    sourcemap: true,
+  },
+});
+
+export default [main, workers];

@@ -1,16 +1,18 @@
 import { FailedError } from '../core/errors.js';
 import type { EntrySink } from './entry-sink.js';
-import type { FileResult, FileStat } from './file-ops.js';
+import { type FileResult, type FileStat, type FileTask, runTask } from './file-ops.js';
 import { entryLine } from './incremental.js';
+import { under } from './layout.js';
 import type { FileEntry, Manifest } from './manifest.js';
-import type { Streamed } from './pool.js';
-import { entryRecord, type SetDigest } from './set-digest.js';
+import { entrySeparator } from './manifest-format.js';
+import { entryRecord, SetDigest } from './set-digest.js';
 import type { WalkEntry } from './walk.js';
 
 /**
- * The manifest entry lines and totals of a backup built file by file (fill.ts), from the walk's
- * entries and the per-file results, taken in the walk's order as they come back from the pool
- * (pool.ts TaskStream): each line goes to the sink at once, so nothing grows with the files.
+ * The manifest entry lines and totals of a backup built file by file (fill.ts): each batch of
+ * the walk's entries built (buildBatch), its part taken in the walk's order as it comes back
+ * from the pool (pool.ts PartStream) and its lines sent to the sink at once, so nothing grows
+ * with the files.
  * Lines are written by template (entryLine, fileLine), as JSON.stringify would write the
  * entries, without making a million objects to stringify.
  */
@@ -32,15 +34,117 @@ export interface Item {
   prev?: FileEntry | undefined;
 }
 
+/**
+ * A run of the walk's entries, in its order, built where it is sent (a worker thread,
+ * file-worker.ts, or this one): its files linked or copied, and every entry's manifest line and
+ * set-digest member made there, so this thread handles a batch, not each file. Folders and
+ * symlinks are made before (fill.ts): only their lines are made here.
+ */
+export interface BuildBatch {
+  source: string;
+  /** A single-file system: `source` is the file, followed if a symlink. */
+  single: boolean;
+  data: string;
+  /** The previous backup's data/, which `prev` entries are linked from. */
+  prevData?: string | undefined;
+  digest: boolean;
+  items: Item[];
+}
+
+/** What a batch adds to the backup: its lines joined as manifestBody joins them, its counts. */
+export interface BuiltPart {
+  text: string;
+  lines: number;
+  /** The set-digest sum of its members (SetDigest words), when asked for. */
+  sum?: number[];
+  dirs: number;
+  symlinks: number;
+  files: number;
+  bytes: number;
+  linkedFiles: number;
+  linkedBytes: number;
+  hardLinks: number;
+  asWalked: boolean;
+  vanished: string[];
+  failed: string[];
+}
+
+export function buildBatch(batch: BuildBatch): BuiltPart {
+  const digest = batch.digest ? new SetDigest() : undefined;
+  const lines: string[] = [];
+  const part: BuiltPart = {
+    text: '',
+    lines: 0,
+    dirs: 0,
+    symlinks: 0,
+    files: 0,
+    bytes: 0,
+    linkedFiles: 0,
+    linkedBytes: 0,
+    hardLinks: 0,
+    asWalked: true,
+    vanished: [],
+    failed: [],
+  };
+  for (const { e, prev } of batch.items) {
+    if (e.type !== 'file') {
+      if (e.type === 'dir') part.dirs++;
+      else part.symlinks++;
+      lines.push(entryLine(JSON.stringify(e.path), e));
+      digest?.add(entryRecord(e.type, e.path, e.st!, e.st!.size, e.target));
+      continue;
+    }
+    const r = runTask(fileTask(batch, e, prev));
+    part.asWalked &&= sameAsWalked(e, r);
+    if (r.error) {
+      if (r.error.code === 'ENOENT') part.vanished.push(e.path);
+      else part.failed.push(`${e.path}: ${r.error.message}`);
+      continue;
+    }
+    const st = r.st!;
+    const sha256 = r.linked ? prev!.sha256 : r.sha256!;
+    // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
+    const size = r.linked ? st.size : r.size!;
+    if (r.linked) {
+      part.linkedFiles++;
+      part.linkedBytes += size;
+    }
+    if (st.nlink > 1) part.hardLinks++;
+    part.bytes += size;
+    part.files++;
+    lines.push(fileLine(JSON.stringify(e.path), st, size, sha256));
+    digest?.add(entryRecord('file', e.path, st, size));
+  }
+  part.text = lines.join(entrySeparator);
+  part.lines = lines.length;
+  if (digest) part.sum = digest.words();
+  return part;
+}
+
+function fileTask(batch: BuildBatch, e: WalkEntry, prev: FileEntry | undefined): FileTask {
+  return {
+    op: 'backup',
+    src: batch.single ? batch.source : under(batch.source, e.path),
+    dst: under(batch.data, e.path),
+    ...(batch.single ? { follow: true } : {}),
+    ...(prev && batch.prevData !== undefined
+      ? { prev: { ...prev, from: under(batch.prevData, e.path) } }
+      : {}),
+  };
+}
+
+/** The manifest's entry lines and totals, from the parts in the walk's order (fill.ts). */
 export class Assembler {
-  private dirs = 0;
-  private symlinks = 0;
+  private readonly totals = {
+    files: 0,
+    dirs: 0,
+    symlinks: 0,
+    bytes: 0,
+    linkedFiles: 0,
+    linkedBytes: 0,
+  };
   private readonly vanished: string[] = [];
   private readonly failed: string[] = [];
-  private linkedFiles = 0;
-  private linkedBytes = 0;
-  private bytes = 0;
-  private stored = 0;
   private hardLinks = 0;
   private asWalked = true;
 
@@ -51,38 +155,14 @@ export class Assembler {
     private readonly digest?: SetDigest,
   ) {}
 
-  /** Entries in the walk's order; a file with its result (a linked one takes its hash from `prev`). */
-  add(items: Array<Streamed<Item>>): void {
-    for (const { tag, result } of items) {
-      const { e, prev } = tag;
-      if (e.type !== 'file') {
-        if (e.type === 'dir') this.dirs++;
-        else this.symlinks++;
-        this.sink.push(entryLine(JSON.stringify(e.path), e));
-        this.digest?.add(entryRecord(e.type, e.path, e.st!, e.st!.size, e.target));
-        continue;
-      }
-      const r = result!;
-      this.asWalked &&= sameAsWalked(e, r);
-      if (r.error) {
-        if (r.error.code === 'ENOENT') this.vanished.push(e.path);
-        else this.failed.push(`${e.path}: ${r.error.message}`);
-        continue;
-      }
-      const st = r.st!;
-      const sha256 = r.linked ? prev!.sha256 : r.sha256!;
-      // What was read is what is kept: a file that grew mid-copy is recorded at the size copied.
-      const size = r.linked ? st.size : r.size!;
-      if (r.linked) {
-        this.linkedFiles++;
-        this.linkedBytes += size;
-      }
-      if (st.nlink > 1) this.hardLinks++;
-      this.bytes += size;
-      this.stored++;
-      this.sink.push(fileLine(JSON.stringify(e.path), st, size, sha256));
-      this.digest?.add(entryRecord('file', e.path, st, size));
-    }
+  add(part: BuiltPart): void {
+    if (part.lines > 0) this.sink.push(part.text);
+    if (part.sum) this.digest?.addWords(part.sum);
+    for (const k of Object.keys(this.totals) as Array<keyof typeof this.totals>) this.totals[k] += part[k];
+    this.hardLinks += part.hardLinks;
+    this.asWalked &&= part.asWalked;
+    this.vanished.push(...part.vanished);
+    this.failed.push(...part.failed);
   }
 
   finish(): Filled {
@@ -93,21 +173,13 @@ export class Assembler {
           (failed.length > 10 ? `\n  and ${failed.length - 10} more` : ''),
       );
     this.sink.finish();
-    const { dirs, symlinks } = this;
     return {
       entriesFile: this.sink.path,
       vanished: this.vanished,
       hardLinks: this.hardLinks,
       asWalked: this.asWalked,
       ...(this.digest ? { digest: this.digest.hex() } : {}),
-      totals: {
-        files: this.stored,
-        dirs,
-        symlinks,
-        bytes: this.bytes,
-        linkedFiles: this.linkedFiles,
-        linkedBytes: this.linkedBytes,
-      },
+      totals: { ...this.totals },
     };
   }
 }

@@ -33,7 +33,7 @@ import { assertSystemName, backupDir, backupIdFor, manifestFile, tmpName } from 
 import { type LinkFarm, startLinkFarm } from './link-farm.js';
 import { listingFile, listingName, readKeptListing, reusable } from './listing.js';
 import type { ManifestHeader } from './manifest.js';
-import { entriesKey, manifestBody, manifestHead } from './manifest-format.js';
+import { entriesKey, entrySeparator, manifestBody, manifestHead } from './manifest-format.js';
 import { findPreviousRef, openPrevious, previousData, previousLines, readPreviousBytes } from './previous.js';
 import { removeTree } from './remove.js';
 import {
@@ -263,8 +263,8 @@ function writeBody(lines: string[], put: (bytes: Buffer) => void): void {
   }
   const step = 4096;
   for (let i = 0; i < lines.length; i += step) {
-    const part = lines.slice(i, i + step).join(',\n    ');
-    put(Buffer.from(i === 0 ? `${entriesKey}\n    ${part}` : `,\n    ${part}`));
+    const part = lines.slice(i, i + step).join(entrySeparator);
+    put(Buffer.from(i === 0 ? `${entriesKey}\n    ${part}` : `${entrySeparator}${part}`));
   }
   put(Buffer.from('\n  ]\n}\n'));
 }

@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { entriesKey } from './manifest-format.js';
+import { entriesKey, entrySeparator } from './manifest-format.js';
 
 /**
  * The entries part of a manifest (manifestBody's bytes), written to a file as the lines come,
@@ -16,6 +16,7 @@ export class EntrySink {
     this.fd = openSync(path, 'w', 0o600);
   }
 
+  /** One line, or several already joined as manifestBody joins them (a worker's part). */
   push(line: string): void {
     this.pending.push(line);
     this.pendingChars += line.length;
@@ -41,8 +42,8 @@ export class EntrySink {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    const text = this.pending.join(',\n    ');
-    write(this.fd, this.count === 0 ? `${entriesKey}\n    ${text}` : `,\n    ${text}`);
+    const text = this.pending.join(entrySeparator);
+    write(this.fd, this.count === 0 ? `${entriesKey}\n    ${text}` : `${entrySeparator}${text}`);
     this.count += this.pending.length;
     this.pending = [];
     this.pendingChars = 0;

@@ -1,17 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Assembler, attrs, type Filled, type Item } from './assemble.js';
+import {
+  Assembler,
+  attrs,
+  type BuildBatch,
+  type BuiltPart,
+  buildBatch,
+  type Filled,
+  type Item,
+} from './assemble.js';
 import { EntrySink } from './entry-sink.js';
-import type { FileTask } from './file-ops.js';
-import { under } from './layout.js';
-import type { FileEntry } from './manifest.js';
 import type { ManifestReader } from './manifest-stream.js';
 import { type Attrs, applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
 import { joinByPath } from './order.js';
-import { copyThreads, TaskStream } from './pool.js';
+import { copyThreads, PartStream } from './pool.js';
 import { SetDigest } from './set-digest.js';
 import { alone, type SourceStream } from './source.js';
-import type { WalkEntry } from './walk.js';
 
 /**
  * The data/ tree built file by file, as the walk gives the source a batch at a time: each
@@ -36,7 +40,20 @@ export async function fillData(
   // Beside data/ in the backup's temporary folder; create.ts moves it into manifest.json.
   const sink = new EntrySink(join(dirname(data), 'entries.part'));
   const assembler = new Assembler(src.source, sink, options.digest ? new SetDigest() : undefined);
-  const tasks = new TaskStream<Item>(copyThreads(), (items) => assembler.add(items), signal);
+  const batch = (items: Item[]): BuildBatch => ({
+    source: src.source,
+    single,
+    data,
+    prevData: previous?.data,
+    digest: options.digest,
+    items,
+  });
+  const tasks = new PartStream<Item, BuiltPart>(
+    copyThreads(),
+    (items) => ({ message: { build: batch(items) }, here: () => buildBatch(batch(items)) }),
+    (part) => assembler.add(part),
+    signal,
+  );
   let files = 0;
   try {
     const pairs = previous ? joinByPath(src.batches, previous.reader.batches()) : alone(src.batches);
@@ -47,14 +64,14 @@ export async function fillData(
           const a = { path: e.path, ...attrs(e.st!) };
           makeDirs(data, [a]);
           dirs.push(a);
-          await tasks.mark({ e });
+          await tasks.add({ e }, 1 / 4);
         } else if (e.type === 'symlink') {
           makeSymlinks(data, [{ path: e.path, target: e.target!, ...attrs(e.st!) }]);
-          await tasks.mark({ e });
+          await tasks.add({ e }, 1 / 4);
         } else {
           const prev = p?.type === 'file' ? p : undefined;
           files++;
-          await tasks.add(fileTask(src, data, e, prev, previous?.data), { e, prev }, prev?.size ?? 16 * 1024);
+          await tasks.add({ e, prev }, 1, prev?.size ?? 16 * 1024);
         }
       }
     await tasks.finish();
@@ -69,21 +86,4 @@ export async function fillData(
   applyDirAttrs(data, dirs, single ? undefined : attrs(src.root));
   lap('folder attributes');
   return filled;
-}
-
-function fileTask(
-  src: SourceStream,
-  data: string,
-  e: WalkEntry,
-  prev: FileEntry | undefined,
-  prevData: string | undefined,
-): FileTask {
-  const single = src.sourceType === 'file';
-  return {
-    op: 'backup',
-    src: single ? src.source : under(src.source, e.path),
-    dst: under(data, e.path),
-    ...(single ? { follow: true } : {}),
-    ...(prev && prevData !== undefined ? { prev: { ...prev, from: under(prevData, e.path) } } : {}),
-  };
 }

@@ -10,6 +10,8 @@ import type { Manifest, ManifestEntry, ManifestHeader } from './manifest.js';
  */
 
 export const entriesKey = ',\n  "entries": [';
+/** Between two entry lines. */
+export const entrySeparator = ',\n    ';
 
 export function serializeManifest(m: Manifest): string {
   const { entries, ...header } = m;
@@ -36,7 +38,7 @@ export function manifestHead(header: ManifestHeader): string {
 /** The entries part, from `,\n  "entries": [` to the end of the file. */
 export function manifestBody(lines: string[]): string {
   if (lines.length === 0) return `${entriesKey}]\n}\n`;
-  return `${entriesKey}\n    ${lines.join(',\n    ')}\n  ]\n}\n`;
+  return `${entriesKey}\n    ${lines.join(entrySeparator)}\n  ]\n}\n`;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { BuildBatch } from './assemble.js';
 import { type FileResult, type FileTask, runTask } from './file-ops.js';
 import { tracer } from './trace.js';
 
@@ -148,20 +149,40 @@ async function runHere(
   return results;
 }
 
+/**
+ * One message for a worker (file-worker.ts): file tasks, answered with their results, or a
+ * batch of a backup's build (assemble.ts buildBatch), answered with its part. `here` gives
+ * the same answer on this thread.
+ */
+export interface Job<R> {
+  message: FileTask[] | { build: BuildBatch };
+  here: () => R;
+  /** What a worker's answer gives the caller, when not the answer itself. */
+  answer?: (raw: unknown) => R;
+  /** Run here even with threads: less work than a round trip (a batch of folders only). */
+  local?: boolean;
+}
+
 interface Batch {
-  tasks: FileTask[];
-  resolve: (results: FileResult[]) => void;
+  job: Job<unknown>;
+  resolve: (answer: unknown) => void;
   reject: (err: unknown) => void;
 }
 
+const tasksJob = (tasks: FileTask[]): Job<FileResult[]> => ({
+  message: tasks,
+  here: () => tasks.map(runTask),
+});
+
 /**
- * A worker holds one batch of tasks and its results (a few hundred paths) and a 1 MiB buffer
- * outside its heap: 16 MB of old generation is many times that. Without a limit V8 let each
+ * A worker holds one batch of tasks and its results or its part (a few hundred paths and
+ * manifest lines) and a 1 MiB buffer outside its heap: 16 MB of old generation is many times
+ * that. Its young generation is 2 MB a semi-space (bin/gnr-migrate.js). Without a limit V8 let each
  * worker's heap grow by ~10 MB before collecting, which put the peak of a million-file
  * incremental backup over 200 MB (issue 13's bench). A worker out of memory fails the work
  * (its 'error' event), not the process.
  */
-export const workerLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 1 };
+export const workerLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 };
 
 /**
  * A few workers fed batches from one queue, two in flight each so none waits for this thread.
@@ -186,7 +207,7 @@ export class ThreadPool {
       const w = new Worker(workerUrl!, { resourceLimits: workerLimits });
       this.workers.push(w);
       this.inFlight.set(w, []);
-      w.on('message', (results: FileResult[]) => this.received(w, results));
+      w.on('message', (answer: unknown) => this.received(w, answer));
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => this.fail(new Error(`a backup worker thread stopped (exit ${code})`)));
     }
@@ -216,11 +237,15 @@ export class ThreadPool {
     }
   }
 
-  /** One batch. */
+  /** One batch of file tasks. */
   submit(tasks: FileTask[]): Promise<FileResult[]> {
+    return this.submitJob(tasksJob(tasks));
+  }
+
+  submitJob<R>(job: Job<R>): Promise<Awaited<R>> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ tasks, resolve, reject });
+    return new Promise<Awaited<R>>((resolve, reject) => {
+      this.queue.push({ job, resolve: resolve as (answer: unknown) => void, reject });
       for (const w of this.workers) this.feed(w);
     });
   }
@@ -232,7 +257,11 @@ export class ThreadPool {
    */
   async helpHere(): Promise<void> {
     for (let batch = this.queue.shift(); batch && !this.failure; batch = this.queue.shift()) {
-      batch.resolve(batch.tasks.map(runTask));
+      try {
+        batch.resolve(batch.job.here());
+      } catch (err) {
+        batch.reject(err);
+      }
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -247,13 +276,14 @@ export class ThreadPool {
     while (mine.length < this.ahead && this.queue.length > 0) {
       const batch = this.queue.shift()!;
       mine.push(batch);
-      w.postMessage(batch.tasks);
+      w.postMessage(batch.job.message);
     }
   }
 
-  private received(w: Worker, results: FileResult[]): void {
+  private received(w: Worker, answer: unknown): void {
     // A worker answers its batches in the order it got them.
-    this.inFlight.get(w)!.shift()?.resolve(results);
+    const batch = this.inFlight.get(w)!.shift();
+    batch?.resolve(batch.job.answer ? batch.job.answer(answer) : answer);
     this.feed(w);
   }
 
@@ -266,34 +296,26 @@ export class ThreadPool {
   }
 }
 
-/** One item handed to a TaskStream: a file task, or only a tag kept in its place in the order. */
-export interface Streamed<T> {
-  tag: T;
-  result?: FileResult;
-}
-
 /**
- * File tasks handed in as a walk or a manifest is read, run in batches on worker threads (or
- * here), and given back in the order handed in with their tags, a batch at a time. At most a
- * few batches are in flight: a million tasks cost what those batches hold, not a million
- * results. Tags without a task (`mark`) keep their place, so a caller writing entries in order
- * gets its folders and symlinks back between its files.
+ * Items handed in as a walk or a manifest is read, sent in batches to worker threads (or run
+ * here), each batch's answer (a part) given back in the order handed in. At most a few
+ * batches are in flight: a million items cost what those batches hold, not a million results.
  */
-export class TaskStream<T> {
+export class PartStream<I, P> {
   /** Started with the first full batch: a few files (a config folder) never wait ~30 ms a thread. */
   private pool: ThreadPool | undefined;
   private readonly window: number;
-  private readonly inFlight: Array<{ job: Promise<FileResult[]>; items: Array<{ tag: T; task: boolean }> }> =
-    [];
-  private tasks: FileTask[] = [];
-  private items: Array<{ tag: T; task: boolean }> = [];
+  private readonly inFlight: Array<Promise<P>> = [];
+  private items: I[] = [];
+  private weight = 0;
   private bytes = 0;
   private finishing = false;
   private readonly onAbort: () => void;
 
   constructor(
     private readonly threads: number,
-    private readonly onItems: (items: Array<Streamed<T>>) => void,
+    private readonly job: (items: I[]) => Job<P | Promise<P>>,
+    private readonly onPart: (part: P) => void,
     private readonly signal?: AbortSignal,
     private readonly ahead = 2,
   ) {
@@ -302,21 +324,18 @@ export class TaskStream<T> {
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** A task; `size`, when known, closes a batch early when it holds big files. */
-  async add(task: FileTask, tag: T, size = 0): Promise<void> {
-    this.tasks.push(task);
-    this.items.push({ tag, task: true });
+  /**
+   * An item: `weight` 1 for a file task (a batch holds 256), less for what costs little more
+   * than its line; `size`, when known, closes a batch early when it holds big files.
+   */
+  async add(item: I, weight = 1, size = 0): Promise<void> {
+    this.items.push(item);
+    this.weight += weight;
     this.bytes += size;
-    if (this.tasks.length >= batchTasks || this.bytes >= batchBytes) await this.send();
+    if (this.weight >= batchTasks || this.bytes >= batchBytes) await this.send();
   }
 
-  /** A tag with no task, given back in its place. */
-  async mark(tag: T): Promise<void> {
-    this.items.push({ tag, task: false });
-    if (this.items.length >= 4 * batchTasks) await this.send();
-  }
-
-  /** Runs what is left; every item has been given back when it resolves. */
+  /** Runs what is left; every part has been given back when it resolves. */
   async finish(): Promise<void> {
     this.finishing = true;
     await this.send();
@@ -324,7 +343,7 @@ export class TaskStream<T> {
     while (this.inFlight.length > 0) await this.takeOldest();
   }
 
-  /** Stops the threads (a failure or an abort); items in flight are dropped. */
+  /** Stops the threads (a failure or an abort); batches in flight are dropped. */
   close(): void {
     this.signal?.removeEventListener('abort', this.onAbort);
     this.pool?.close();
@@ -333,26 +352,79 @@ export class TaskStream<T> {
   private async send(): Promise<void> {
     this.signal?.throwIfAborted();
     if (this.items.length === 0) return;
-    const tasks = this.tasks;
+    const job = this.job(this.items);
     if (!this.pool && this.threads > 0 && !this.finishing) this.pool = startThreads(this.threads, this.ahead);
-    const job =
-      tasks.length === 0
-        ? Promise.resolve([])
-        : this.pool
-          ? this.pool.submit(tasks)
-          : runHere(tasks, this.signal, undefined);
-    job.catch(() => {}); // taken in order below; a failure then
-    this.inFlight.push({ job, items: this.items });
-    this.tasks = [];
+    const part = this.pool && !job.local ? this.pool.submitJob(job) : Promise.resolve(job.here());
+    part.catch(() => {}); // taken in order below; a failure then
+    this.inFlight.push(part);
     this.items = [];
+    this.weight = 0;
     this.bytes = 0;
     while (this.inFlight.length > this.window) await this.takeOldest();
   }
 
   private async takeOldest(): Promise<void> {
-    const { job, items } = this.inFlight.shift()!;
-    const results = await job;
-    let k = 0;
-    this.onItems(items.map(({ tag, task }) => (task ? { tag, result: results[k++]! } : { tag })));
+    this.onPart(await this.inFlight.shift()!);
+  }
+}
+
+/** One item handed to a TaskStream: a file task, or only a tag kept in its place in the order. */
+export interface Streamed<T> {
+  tag: T;
+  result?: FileResult;
+}
+
+/**
+ * File tasks handed in with tags, given back in the order handed in with their results, a
+ * batch at a time (a PartStream of file tasks). Tags without a task (`mark`) keep their
+ * place, so a caller writing entries in order gets its folders back between its files.
+ */
+export class TaskStream<T> {
+  private readonly parts: PartStream<{ tag: T; task?: FileTask }, Array<Streamed<T>>>;
+
+  constructor(
+    threads: number,
+    onItems: (items: Array<Streamed<T>>) => void,
+    signal?: AbortSignal,
+    ahead = 2,
+  ) {
+    this.parts = new PartStream(
+      threads,
+      (items) => {
+        const tasks = items.flatMap((i) => (i.task ? [i.task] : []));
+        const tagged = (results: FileResult[]) => {
+          let k = 0;
+          return items.map(({ tag, task }) => (task ? { tag, result: results[k++]! } : { tag }));
+        };
+        return {
+          message: tasks,
+          // This thread lets signals and timers in every 64 files (runHere).
+          here: () => runHere(tasks, signal, undefined).then(tagged),
+          answer: (raw) => tagged(raw as FileResult[]),
+          local: tasks.length === 0,
+        };
+      },
+      onItems,
+      signal,
+      ahead,
+    );
+  }
+
+  /** A task; `size`, when known, closes a batch early when it holds big files. */
+  add(task: FileTask, tag: T, size = 0): Promise<void> {
+    return this.parts.add({ tag, task }, 1, size);
+  }
+
+  /** A tag with no task, given back in its place. */
+  mark(tag: T): Promise<void> {
+    return this.parts.add({ tag }, 1 / 4);
+  }
+
+  finish(): Promise<void> {
+    return this.parts.finish();
+  }
+
+  close(): void {
+    this.parts.close();
   }
 }

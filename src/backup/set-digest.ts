@@ -20,15 +20,26 @@ const sha256: (text: string) => Buffer =
 export class SetDigest {
   /** Eight 32-bit words, most significant first. */
   private readonly sum = new Uint32Array(8);
+  private readonly member = new Uint32Array(8);
 
   add(member: string): void {
     const d = sha256(member);
+    for (let w = 0; w < 8; w++) this.member[w] = d.readUInt32BE(w * 4);
+    this.addWords(this.member);
+  }
+
+  /** Another sum's words (a worker thread's part of the set): the sum is the same however it is split. */
+  addWords(words: ArrayLike<number>): void {
     let carry = 0;
     for (let w = 7; w >= 0; w--) {
-      const total = this.sum[w]! + d.readUInt32BE(w * 4) + carry;
+      const total = this.sum[w]! + words[w]! + carry;
       this.sum[w] = total >>> 0;
       carry = total > 0xffffffff ? 1 : 0;
     }
+  }
+
+  words(): number[] {
+    return [...this.sum];
   }
 
   hex(): string {
