@@ -1,10 +1,12 @@
+import { unlinkSync } from 'node:fs';
 import { FailedError } from '../core/errors.js';
 import type { EntrySink } from './entry-sink.js';
-import { type FileResult, type FileStat, type FileTask, runTask } from './file-ops.js';
+import { type FileResult, type FileStat, type FileTask, runTask, unchanged } from './file-ops.js';
 import { entryLine } from './incremental.js';
 import { under } from './layout.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { entrySeparator } from './manifest-format.js';
+import { fsPath } from './names.js';
 import { entryRecord, SetDigest } from './set-digest.js';
 import type { WalkEntry } from './walk.js';
 
@@ -32,6 +34,8 @@ export interface Filled {
 export interface Item {
   e: WalkEntry;
   prev?: FileEntry | undefined;
+  /** The link farm holds `prev` at this path: kept if unchanged, else unlinked and copied over. */
+  inFarm?: boolean;
 }
 
 /**
@@ -48,6 +52,11 @@ export interface BuildBatch {
   /** The previous backup's data/, which `prev` entries are linked from. */
   prevData?: string | undefined;
   digest: boolean;
+  /**
+   * `data` is a link farm of the previous backup (fill.ts): an unchanged file is already there,
+   * stat'ed by find (the walk read from its listing), so nothing is done for it.
+   */
+  farm?: boolean;
   items: Item[];
 }
 
@@ -67,6 +76,8 @@ export interface BuiltPart {
   asWalked: boolean;
   vanished: string[];
   failed: string[];
+  /** The farm is not what the previous manifest says (a path taken, or missing): the caller gives it up. */
+  clash?: string;
 }
 
 export function buildBatch(batch: BuildBatch): BuiltPart {
@@ -86,7 +97,7 @@ export function buildBatch(batch: BuildBatch): BuiltPart {
     vanished: [],
     failed: [],
   };
-  for (const { e, prev } of batch.items) {
+  for (const { e, prev, inFarm } of batch.items) {
     if (e.type !== 'file') {
       if (e.type === 'dir') part.dirs++;
       else part.symlinks++;
@@ -94,8 +105,12 @@ export function buildBatch(batch: BuildBatch): BuiltPart {
       digest?.add(entryRecord(e.type, e.path, e.st!, e.st!.size, e.target));
       continue;
     }
-    const r = runTask(fileTask(batch, e, prev));
+    const r = batch.farm ? fromFarm(batch, e, prev, inFarm === true) : runTask(fileTask(batch, e, prev));
     part.asWalked &&= sameAsWalked(e, r);
+    if (batch.farm && (r.error?.code === 'EEXIST' || r.error?.code === farmMissing)) {
+      part.clash ??= `${e.path}: ${r.error.message}`;
+      continue;
+    }
     if (r.error) {
       if (r.error.code === 'ENOENT') part.vanished.push(e.path);
       else part.failed.push(`${e.path}: ${r.error.message}`);
@@ -131,6 +146,25 @@ function fileTask(batch: BuildBatch, e: WalkEntry, prev: FileEntry | undefined):
       ? { prev: { ...prev, from: under(batch.prevData, e.path) } }
       : {}),
   };
+}
+
+/**
+ * A file of a link farm's build: unchanged since the previous backup (the quick check of
+ * file-ops.ts, on the listing's stat), it is the farm's link; else the farm's link is removed
+ * and the file copied. The link missing means the farm is not what its manifest says.
+ */
+const farmMissing = 'EFARM';
+
+function fromFarm(batch: BuildBatch, e: WalkEntry, prev: FileEntry | undefined, inFarm: boolean): FileResult {
+  if (e.st && unchanged(prev, e.st)) return { st: e.st, linked: true };
+  const dst = under(batch.data, e.path);
+  if (inFarm)
+    try {
+      unlinkSync(fsPath(dst));
+    } catch (err) {
+      return { error: { code: farmMissing, message: (err as Error).message } };
+    }
+  return runTask({ op: 'backup', src: under(batch.source, e.path), dst });
 }
 
 /** The manifest's entry lines and totals, from the parts in the walk's order (fill.ts). */

@@ -29,15 +29,19 @@ import {
   patchedFromFarm,
   unchangedBuilt,
 } from './from-previous.js';
+import { NotPatchable } from './incremental.js';
 import { assertSystemName, backupDir, backupIdFor, manifestFile, tmpName } from './layout.js';
 import { type LinkFarm, startLinkFarm } from './link-farm.js';
 import { listingFile, listingName, readKeptListing, reusable } from './listing.js';
+import { indexListing, OddListing } from './listing-walk.js';
 import type { ManifestHeader } from './manifest.js';
 import { entriesKey, entrySeparator, manifestBody, manifestHead } from './manifest-format.js';
 import { findPreviousRef, openPrevious, previousData, previousLines, readPreviousBytes } from './previous.js';
 import { removeTree } from './remove.js';
 import {
+  type SourceOptions,
   type SourceScan,
+  type SourceStream,
   scanSource,
   sourcePath,
   statSource,
@@ -107,15 +111,14 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     const kind = rootSt.isDirectory() ? 'dir' : 'file';
     const prevRef = await findPreviousRef(ws, system.name, source, kind);
     const kept = prevRef ? readKeptListing(prevRef.dir) : undefined;
-    // The link farm's patch and a walk read from find's listing hold the whole tree: above
-    // this size the tree is built file by file, whose memory does not grow with the files.
+    // The link farm's patch and a walk read from find's listing whole hold the whole tree:
+    // above this size the farm is patched as the listing is walked a folder at a time.
     const small = prevRef === undefined || prevRef.entries <= wholeTreeLimit();
     const farmed = kind === 'dir' && linkFarmWanted() && prevRef !== undefined;
-    // A small tree: three processes at once, a link farm of the previous backup (cp), a
-    // listing of the source (find), and this one. A large one makes its farm only once the
-    // listing says nothing changed: a farm of a million links made for nothing costs as much
-    // to remove.
-    if (farmed && small) farm = startLinkFarm(previousData(prevRef), data);
+    // Three processes at once: a link farm of the previous backup (cp), a listing of the
+    // source (find), and this one, which reads the previous manifest meanwhile. Whatever the
+    // listing says, the farm is used: kept as it is, or patched to the source.
+    if (farmed) farm = startLinkFarm(previousData(prevRef), data);
     const listing =
       kind === 'dir'
         ? findListing(source, join(tmp, 'listing'), { excludes: system.exclude, backupsDir: ws.backupsDir })
@@ -150,8 +153,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       const { files, bytes } = reuse.header.totals;
       extent({ files, bytes, toRead: 0, linked: files });
     } else if (found) extent({ files: found.files, bytes: found.bytes });
-    if (reuse && prevRef) {
-      farm ??= startLinkFarm(previousData(prevRef), data);
+    if (reuse && farm && prevRef) {
       // The manifest is known before the farm is made: written while cp makes it.
       const unchanged = unchangedBuilt(reuse, prevRef.id);
       written = writeManifest(tmp, headerFor(unchanged), unchanged.body);
@@ -161,6 +163,33 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       else written = undefined;
     }
     const listed = found && small ? readListing(found, wholeTreeLimit()) : undefined;
+    // A large tree's walk is read from the listing a folder at a time.
+    const index = found && !listed ? indexListing(found) : undefined;
+    /** The tree built file by file (fill.ts), from the listing when there is one, or from the farm. */
+    const fill = async (src: SourceStream | undefined, farmed: boolean): Promise<Built> => {
+      if (!src) throw missing();
+      const previous = await openPrevious(ws, prevRef);
+      if (farmed && !previous) throw new NotPatchable('the previous manifest cannot be read');
+      // A walk not read from the listing is compared with it by digest (set-digest.ts): the
+      // listing's is made meanwhile, a first backup's as soon as find is done.
+      if (kind === 'dir' && !src.listed) {
+        const { avoid } = walkPrune(ws, system);
+        const start = (l: Listing) => {
+          listingDigestOf ??= digestListing(l, system.exclude, avoid);
+        };
+        if (found) start(found);
+        else void listing.then((l) => l && start(l));
+      }
+      const digest = kind === 'dir' && !src.listed;
+      const filled = await fillData(data, src, previous, { digest, farm: farmed }, signal, lap);
+      return {
+        body: { file: filled.entriesFile, temporary: true },
+        ...filled,
+        skipped: src.summary.skipped,
+        previous: previous?.ref.id ?? null,
+        listed: src.listed === true,
+      };
+    };
     let scan: SourceScan | undefined;
     if (!built && farm && small) {
       // A link farm of a small tree is patched by comparing every file's stat (the listing has them).
@@ -175,43 +204,35 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       const prevLines = prevBytes && previousLines(prevBytes);
       if (prevLines) built = await patchedFromFarm(data, farm, scan, prevLines, signal, lap);
     }
+    const sourceFrom = (from: SourceOptions) =>
+      streamSource(ws, system, { ...(signal ? { signal } : {}), ...from });
+    let indexed = index !== undefined;
+    if (!built && farm && index) {
+      const made = await farm.done;
+      lap(made ? 'link farm made' : `link farm failed (${farm.error()})`);
+      if (made)
+        try {
+          built = await fill(sourceFrom({ index }), true);
+        } catch (err) {
+          if (!(err instanceof NotPatchable || err instanceof OddListing)) throw err;
+          lap(`link farm not usable (${err.message}): copying file by file`);
+          indexed = false;
+        }
+    }
     if (!built) {
       await farm?.stop();
       await removeTree(data);
-      const src =
-        scan !== undefined
-          ? streamOf(scan)
-          : streamSource(ws, system, {
-              ...(signal ? { signal } : {}),
-              ...(listed ? { listing: listed } : {}),
-            });
-      if (!src) throw missing();
-      const previous = await openPrevious(ws, prevRef);
-      // A walk not read from the listing is compared with it by digest (set-digest.ts): the
-      // listing's is made meanwhile, a first backup's as soon as find is done.
-      if (kind === 'dir' && !src.listed) {
-        const { avoid } = walkPrune(ws, system);
-        const start = (l: Listing) => {
-          listingDigestOf ??= digestListing(l, system.exclude, avoid);
-        };
-        if (found) start(found);
-        else void listing.then((l) => l && start(l));
+      const from = () =>
+        scan ? streamOf(scan) : sourceFrom(listed ? { listing: listed } : indexed && index ? { index } : {});
+      try {
+        built = await fill(from(), false);
+      } catch (err) {
+        if (!(err instanceof OddListing)) throw err;
+        lap(`listing not walkable (${err.message}): walking the source`);
+        indexed = false;
+        await removeTree(data);
+        built = await fill(from(), false);
       }
-      const filled = await fillData(
-        data,
-        src,
-        previous,
-        { digest: kind === 'dir' && !src.listed },
-        signal,
-        lap,
-      );
-      built = {
-        body: { file: filled.entriesFile, temporary: true },
-        ...filled,
-        skipped: src.summary.skipped,
-        previous: previous?.ref.id ?? null,
-        listed: src.listed === true,
-      };
     }
     // The listing is kept if the entries are what it says: the walk was read from it and
     // every file was as listed when read, or what was backed up has the listing's digest.

@@ -16,7 +16,7 @@ import { compileExcludes, type ExcludeMatcher, escapeGlob, findPruneTests } from
 import type { FileStat } from './file-ops.js';
 import { byName } from './order.js';
 import { entryRecord, SetDigest } from './set-digest.js';
-import { kindReasons, type WalkEntry, type WalkResult } from './walk.js';
+import { kindReasons, type WalkEntry, type WalkResult, type WalkSummary } from './walk.js';
 
 /**
  * The walk of walk.ts with every entry stat'ed (`statFiles`), done by one `find -printf`
@@ -38,7 +38,8 @@ import { kindReasons, type WalkEntry, type WalkResult } from './walk.js';
 // if nothing was written to it in between, even with its mtimes put back (listing.ts).
 const format = (path: '%P' | '%p') => `%y %s %T@ %C@ %m %U %G %n %D %i\\0${path}\\0%l\\0`;
 
-interface Found {
+/** One record of a listing, as its folder's walk takes it. */
+export interface Found {
   name: string;
   kind: string;
   st: FileStat;
@@ -265,9 +266,7 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
   const children = new Map<string, Found[]>();
   for (const r of records(s)) {
     if (!r) return undefined;
-    const slash = r.path.lastIndexOf('/');
-    const parent = slash < 0 ? '' : r.path.slice(0, slash);
-    const found: Found = { ...r, name: slash < 0 ? r.path : r.path.slice(slash + 1) };
+    const { parent, found } = foundOf(r);
     const list = children.get(parent);
     if (list) list.push(found);
     else children.set(parent, [found]);
@@ -275,12 +274,21 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
   return children;
 }
 
-interface FoundRecord extends Omit<Found, 'name'> {
+/** A record as its folder ('' for the root) holds it. */
+export function foundOf(r: FoundRecord): { parent: string; found: Found } {
+  const slash = r.path.lastIndexOf('/');
+  return {
+    parent: slash < 0 ? '' : r.path.slice(0, slash),
+    found: { ...r, name: slash < 0 ? r.path : r.path.slice(slash + 1) },
+  };
+}
+
+export interface FoundRecord extends Omit<Found, 'name'> {
   path: string;
 }
 
 /** The records of a listing's text, the root's left out; undefined for one that is odd. */
-function* records(s: string): Generator<FoundRecord | undefined> {
+export function* records(s: string): Generator<FoundRecord | undefined> {
   let pos = 0;
   // Fields are read in place (indexOf, slice) rather than split: 20,000 records.
   const field = () => {
@@ -391,34 +399,49 @@ function assembleWalk(
   options: { exclude?: ExcludeMatcher; avoid?: Set<string> },
 ): WalkResult {
   const entries: WalkEntry[] = [];
-  const skipped: WalkResult['skipped'] = [];
-  let excluded = 0;
+  const summary: WalkSummary = { skipped: [], excluded: 0 };
+  for (const folder of walkInOrder((rel) => children.get(rel), options, summary))
+    for (const e of folder) entries.push(e);
+  return { entries, ...summary };
+}
+
+/**
+ * The walk's entries a folder at a time, in its order (order.ts): each folder's records, from
+ * `childrenOf`, sorted by name, the folders taken depth first. Excluded entries and the backups
+ * folder are not entered; what is left out goes into `summary`.
+ */
+export function* walkInOrder(
+  childrenOf: (rel: string) => Found[] | undefined,
+  options: { exclude?: ExcludeMatcher; avoid?: Set<string> },
+  summary: WalkSummary,
+): Generator<WalkEntry[]> {
   const dirs: string[] = [''];
   while (dirs.length > 0) {
     const rel = dirs.pop()!;
-    const listing = (children.get(rel) ?? []).sort(byName);
+    const listing = (childrenOf(rel) ?? []).sort(byName);
+    const entries: WalkEntry[] = [];
     const subdirs: string[] = [];
     for (const c of listing) {
       const path = rel ? `${rel}/${c.name}` : c.name;
       const isDir = c.kind === 'd';
       if (options.exclude?.(path, isDir)) {
-        excluded++;
+        summary.excluded++;
         continue;
       }
       if (c.kind === 'f') entries.push({ path, type: 'file', st: c.st });
       else if (isDir) {
         if (options.avoid?.has(c.devIno)) {
-          skipped.push({ path, reason: kindReasons.backups });
+          summary.skipped.push({ path, reason: kindReasons.backups });
           continue;
         }
         entries.push({ path, type: 'dir', st: c.st });
         subdirs.push(path);
       } else if (c.kind === 'l') entries.push({ path, type: 'symlink', st: c.st, target: c.target });
-      else skipped.push({ path, reason: kindReason(c.kind) });
+      else summary.skipped.push({ path, reason: kindReason(c.kind) });
     }
     for (let i = subdirs.length - 1; i >= 0; i--) dirs.push(subdirs[i]!);
+    if (entries.length > 0) yield entries;
   }
-  return { entries, skipped, excluded };
 }
 
 function kindReason(kind: string): string {

@@ -235,7 +235,7 @@ export function checkFarm(
 }
 
 /** A folder of the farm: a real folder, with the mtime its manifest gives (see above). */
-function checkDir(path: string, mtimeMs: number, shown: string): { st: Stats; mtimeMs: number } {
+export function checkDir(path: string, mtimeMs: number, shown: string): { st: Stats; mtimeMs: number } {
   const st = lstatSync(fsPath(path), { throwIfNoEntry: false });
   if (!st?.isDirectory()) throw new NotPatchable(`${shown} is not a folder in the previous backup`);
   if (Math.abs(st.mtimeMs - mtimeMs) >= mtimeSlackMs)
@@ -257,18 +257,18 @@ function differs(dir: { st: Stats; mtimeMs: number }, want: ReturnType<typeof at
  * A folder of the earlier backup may be read-only (kept as the source had it, and cp -a keeps
  * that): let its owner change it; its mode is set again at the end. Root needs no such thing.
  */
-function openUp(path: string, st: Stats): void {
+export function openUp(path: string, st: Stats): void {
   if (myUid === 0 || (st.mode & 0o300) === 0o300) return;
   chmodSync(fsPath(path), (st.mode & 0o7777) | 0o700);
 }
 
-function insideRemoved(path: string, removed: Set<string>): boolean {
+export function insideRemoved(path: string, removed: Set<string>): boolean {
   if (removed.size === 0) return false;
   for (let p = parentOf(path); p !== ''; p = parentOf(p)) if (removed.has(p)) return true;
   return false;
 }
 
-const parentOf = (path: string) => {
+export const parentOf = (path: string) => {
   const slash = path.lastIndexOf('/');
   return slash < 0 ? '' : path.slice(0, slash);
 };

@@ -305,7 +305,9 @@ export class PartStream<I, P> {
   /** Started with the first full batch: a few files (a config folder) never wait ~30 ms a thread. */
   private pool: ThreadPool | undefined;
   private readonly window: number;
-  private readonly inFlight: Array<Promise<P>> = [];
+  /** In the order handed in; `sent`: answered by a worker (else already made here). */
+  private readonly inFlight: Array<{ part: Promise<P>; sent: boolean }> = [];
+  private sent = 0;
   private items: I[] = [];
   private weight = 0;
   private bytes = 0;
@@ -343,6 +345,11 @@ export class PartStream<I, P> {
     while (this.inFlight.length > 0) await this.takeOldest();
   }
 
+  /** Ends the batch being filled here (the next item starts another). */
+  async cut(): Promise<void> {
+    await this.send();
+  }
+
   /** Stops the threads (a failure or an abort); batches in flight are dropped. */
   close(): void {
     this.signal?.removeEventListener('abort', this.onAbort);
@@ -354,17 +361,22 @@ export class PartStream<I, P> {
     if (this.items.length === 0) return;
     const job = this.job(this.items);
     if (!this.pool && this.threads > 0 && !this.finishing) this.pool = startThreads(this.threads, this.ahead);
-    const part = this.pool && !job.local ? this.pool.submitJob(job) : Promise.resolve(job.here());
+    const sent = this.pool !== undefined && !job.local;
+    const part = sent ? this.pool!.submitJob(job) : Promise.resolve(job.here());
     part.catch(() => {}); // taken in order below; a failure then
-    this.inFlight.push(part);
+    this.inFlight.push({ part, sent });
+    if (sent) this.sent++;
     this.items = [];
     this.weight = 0;
     this.bytes = 0;
-    while (this.inFlight.length > this.window) await this.takeOldest();
+    // A few batches at the workers; those made here wait behind them, a bounded number.
+    while (this.sent > this.window || this.inFlight.length > 8 * this.window) await this.takeOldest();
   }
 
   private async takeOldest(): Promise<void> {
-    this.onPart(await this.inFlight.shift()!);
+    const { part, sent } = this.inFlight.shift()!;
+    if (sent) this.sent--;
+    this.onPart(await part);
   }
 }
 

@@ -6,6 +6,7 @@ import type { System } from '../plan/types.js';
 import { compileExcludes, type ExcludeMatcher } from './excludes.js';
 import { statOf } from './file-ops.js';
 import { walkFromListing } from './find-scan.js';
+import { type ListingIndex, streamListing } from './listing-walk.js';
 import { specialKind, type WalkEntry, type WalkResult, type WalkSummary, walkBatches } from './walk.js';
 
 /**
@@ -47,6 +48,8 @@ export interface SourceOptions {
   statFiles?: boolean;
   /** find's listing of the source (find-scan.ts): the walk is read from it. */
   listing?: Buffer;
+  /** find's listing of a large source, indexed (listing-walk.ts): the walk is read from it a folder at a time. */
+  index?: ListingIndex;
 }
 
 /** The source as a walk given a batch at a time; `summary` is final once they are all taken. */
@@ -79,7 +82,12 @@ export function streamSource(
     };
   }
   const { exclude, avoid } = walkPrune(ws, system);
-  const { listing, ...walkOptions } = options;
+  const { listing, index, ...walkOptions } = options;
+  if (index) {
+    const summary: WalkSummary = { skipped: [], excluded: 0 };
+    const batches = streamListing(index, { exclude, avoid }, summary);
+    return { source, sourceType: 'dir', root, batches, summary, listed: true };
+  }
   // find's listing has every file stat'ed, more cheaply than Node can (find-scan.ts).
   const listed = listing !== undefined ? walkFromListing(listing, { exclude, avoid }) : undefined;
   if (listed) {

@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,4 +60,23 @@ async function run(root: string): Promise<void> {
   expect(restored.code, restored.stderr.slice(-2000)).toBe(0);
   expect(readdirSync(join(to, 'd7', 'f2457')).length).toBe(40);
   expect(readFileSync(join(to, 'd49', 'f2499', 'file-39.dat'))).toEqual(content);
+
+  // Changed since: the link farm of the first backup patched as find's listing is walked,
+  // on the worker threads of the built program.
+  writeFileSync(join(site, 'd3', 'f3', 'file-0.dat'), 'edited\n');
+  writeFileSync(join(site, 'd3', 'f3', 'added.dat'), 'added\n');
+  rmSync(join(site, 'd4', 'f4'), { recursive: true });
+  const again = await runCli(['backup', 'create', '--json'], {
+    cwd: ws,
+    env: { ...env, GNR_MIGRATE_TRACE: '1' },
+    timeoutMs: 800_000,
+  });
+  expect(again.code, again.stderr.slice(-2000)).toBe(0);
+  expect(again.stderr).toMatch(/a link farm patched/);
+  const second = json<{ backups: Array<{ id: string; files: number; linkedFiles: number }> }>(again)
+    .backups[0]!;
+  expect(second.files).toBe(100_000 + 1 - 40);
+  expect(second.linkedFiles).toBe(100_000 - 40 - 1);
+  const verified = await runCli(['backup', 'verify', second.id], { cwd: ws, env, timeoutMs: 800_000 });
+  expect(verified.code, verified.stderr.slice(-2000)).toBe(0);
 }

@@ -4,8 +4,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileExcludes } from '../../src/backup/excludes.js';
-import { findListing, findScan, readListing } from '../../src/backup/find-scan.js';
-import { walkTree } from '../../src/backup/walk.js';
+import { findListing, findScan, readListing, removeListing } from '../../src/backup/find-scan.js';
+import { indexListing, OddListing, streamListing } from '../../src/backup/listing-walk.js';
+import { type WalkEntry, walkTree } from '../../src/backup/walk.js';
 import { buildTortureTree } from '../helpers/backup-torture.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -40,6 +41,17 @@ describe('walking a source with find', () => {
         const byFind = await findScan(src, scratch, { excludes: patterns, backupsDir: join(src, 'backups') });
         expect(byFind).toEqual(byNode);
         expect(existsSync(scratch)).toBe(false);
+        // Indexed and read a folder at a time (listing-walk.ts): the same walk, in small batches.
+        const listed = await findListing(src, scratch, {
+          excludes: patterns,
+          backupsDir: join(src, 'backups'),
+        });
+        const summary = { skipped: [], excluded: 0 };
+        const streamed: WalkEntry[] = [];
+        for await (const batch of streamListing(indexListing(listed!)!, options, summary, 5))
+          for (const e of batch) streamed.push(e);
+        removeListing(listed!);
+        expect({ entries: streamed, ...summary }).toEqual(byNode);
         expect(byNode.skipped.map((e) => e.path).sort()).toEqual(['app.sock', 'backups', 'pipe']);
         expect(byNode.excluded).toBe(patterns.length === 0 ? 0 : 6);
       }
@@ -105,6 +117,25 @@ describe('walking a source with find', () => {
     mkdirSync(join(root, 'site'));
     writeFileSync(Buffer.from(`${join(root, 'site')}/bad-\xff-name`, 'latin1'), 'x');
     expect(await findScan(join(root, 'site'), join(root, 'scratch'), { excludes: [] })).toBeUndefined();
+    const listing = await findListing(join(root, 'site'), join(root, 'scratch'), { excludes: [] });
+    expect(indexListing(listing!)).toBeUndefined();
+    removeListing(listing!);
+  });
+
+  it('stops the indexed walk at a time before 1970, for the Node walk to take it', async () => {
+    const root = tempDir('gnrm-find-');
+    mkdirSync(join(root, 'site/a'), { recursive: true });
+    writeFileSync(join(root, 'site/a/old'), 'x');
+    // Node's utimes takes a negative time for now; touch does not.
+    execFileSync('touch', ['-d', '1969-12-31 00:00:00 UTC', join(root, 'site/a/old')]);
+    const listing = await findListing(join(root, 'site'), join(root, 'scratch'), { excludes: [] });
+    const walk = streamListing(indexListing(listing!)!, {}, { skipped: [], excluded: 0 });
+    await expect(
+      (async () => {
+        for await (const _ of walk);
+      })(),
+    ).rejects.toThrow(OddListing);
+    removeListing(listing!);
   });
 });
 

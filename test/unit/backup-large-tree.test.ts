@@ -1,4 +1,14 @@
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBackup, restoreBackup, verifyBackup } from '../../src/backup/index.js';
@@ -92,6 +102,59 @@ describe('a backup of a tree too large to hold whole', () => {
     const to = join(root, 'restored');
     await restoreBackup({ ws, id: second.id, to, snapshot: false });
     expect(readFileSync(join(to, 'with space.txt'), 'utf8')).toBe('SPACES IN THE NAME\n');
+    expectSameTree(walkTree(to), kept(src));
+  });
+
+  it('patches a link farm of the previous backup as it walks the listing: the whole-tree build, entry for entry', async () => {
+    const { root, ws, src, backup } = setup();
+    const first = await backup();
+    // Every kind of change: edited, added, removed; a file become a folder and a folder a
+    // file; a symlink retargeted; a folder removed whole; in a read-only folder too.
+    writeFileSync(join(src, 'private.txt'), 'a new secret\n');
+    writeFileSync(join(src, 'added.txt'), 'new\n');
+    rmSync(join(src, 'script.sh'));
+    rmSync(join(src, 'zero.bin'));
+    mkdirSync(join(src, 'zero.bin'));
+    writeFileSync(join(src, 'zero.bin/now-a-folder'), 'x\n');
+    rmSync(join(src, 'nested'), { recursive: true });
+    writeFileSync(join(src, 'nested'), 'a folder no more\n');
+    rmSync(join(src, 'link-rel'));
+    symlinkSync('readonly.txt', join(src, 'link-rel'));
+    rmSync(join(src, '.hidden-dir'), { recursive: true });
+    chmodSync(join(src, 'ro-dir'), 0o755);
+    writeFileSync(join(src, 'ro-dir/added.txt'), 'added in a read-only folder\n');
+    chmodSync(join(src, 'ro-dir'), 0o555);
+    said = '';
+    const second = await backup();
+    expect(said).toMatch(/a link farm patched/);
+    expect(said).not.toMatch(/not usable/);
+    expect(second.previous).toBe(first.id);
+    // What the previous backup holds is not touched by the patch of its farm.
+    expect((await verifyBackup(ws, first.id, { deep: true })).problems).toEqual([]);
+    process.env.GNR_MIGRATE_BACKUP_WHOLE_TREE = '';
+    process.env.GNR_MIGRATE_BACKUP_LINK_FARM = '0';
+    const whole = await backup();
+    expect(entries(second.dir)).toEqual(entries(whole.dir));
+    // Edited, added, now a file, now in a folder that was a file, added in the read-only one.
+    expect(second.linkedFiles).toBe(second.files - 5);
+    expect((await verifyBackup(ws, second.id, { deep: true })).problems).toEqual([]);
+    const to = join(root, 'restored');
+    await restoreBackup({ ws, id: second.id, to, snapshot: false });
+    expectSameTree(walkTree(to), kept(src));
+  });
+
+  it('gives up a farm whose previous backup was changed since, and copies file by file', async () => {
+    const { root, ws, src, backup } = setup();
+    const first = await backup();
+    writeFileSync(join(src, 'added.txt'), 'new\n');
+    // A file slipped into the earlier backup: its folder's mtime says so.
+    writeFileSync(join(first.dir, 'data', 'sub', 'intruder'), 'not in the manifest\n');
+    said = '';
+    const second = await backup();
+    expect(said).toMatch(/link farm not usable \(sub was changed in the previous backup/);
+    expect((await verifyBackup(ws, second.id, { deep: true })).problems).toEqual([]);
+    const to = join(root, 'restored');
+    await restoreBackup({ ws, id: second.id, to, snapshot: false });
     expectSameTree(walkTree(to), kept(src));
   });
 });
