@@ -123,10 +123,6 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       kind === 'dir'
         ? findListing(source, join(tmp, 'listing'), { excludes: system.exclude, backupsDir: ws.backupsDir })
         : Promise.resolve(undefined);
-    // Read while find lists the source (this thread would wait for it anyway): the previous
-    // manifest, if its kept listing may let the new backup reuse it.
-    const candidate =
-      farmed && kept ? reusable(manifestFile(ws, prevRef.id), prevRef.id, kept, system.exclude) : undefined;
     // A first backup does not wait for find: its listing only vouches for the backup at the
     // end (by digest), while find and the copy run side by side.
     const found = prevRef ? await listing : undefined;
@@ -143,6 +139,12 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     let built: Built | undefined;
     /** The sha256 of a manifest.json already written for this backup. */
     let written: string | undefined;
+    // The previous manifest is read only if the listing is the one kept with it: not while
+    // find and cp run, whose cores it would take for nothing when the source changed.
+    const candidate =
+      farmed && found && kept?.listing === found.hash
+        ? reusable(manifestFile(ws, prevRef.id), prevRef.id, kept, system.exclude)
+        : undefined;
     const reuse = found && candidate?.listedAs === found.hash ? candidate : undefined;
     lap(
       reuse
@@ -162,9 +164,9 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       if (await farmMatches(data, farm, reuse, rootSt, lap)) built = unchanged;
       else written = undefined;
     }
-    const listed = found && small ? readListing(found, wholeTreeLimit()) : undefined;
+    const listed = !built && found && small ? readListing(found, wholeTreeLimit()) : undefined;
     // A large tree's walk is read from the listing a folder at a time.
-    const index = found && !listed ? indexListing(found) : undefined;
+    const index = !built && found && !listed ? indexListing(found) : undefined;
     /** The tree built file by file (fill.ts), from the listing when there is one, or from the farm. */
     const fill = async (src: SourceStream | undefined, farmed: boolean): Promise<Built> => {
       if (!src) throw missing();
