@@ -1,7 +1,7 @@
 import { unlinkSync } from 'node:fs';
 import { FailedError } from '../core/errors.js';
 import type { EntrySink } from './entry-sink.js';
-import { type FileResult, type FileStat, type FileTask, runTask, unchanged } from './file-ops.js';
+import { type FileResult, type FileStat, type FileTask, runTask } from './file-ops.js';
 import { entryLine } from './incremental.js';
 import { under } from './layout.js';
 import type { FileEntry, Manifest } from './manifest.js';
@@ -34,7 +34,9 @@ export interface Filled {
 export interface Item {
   e: WalkEntry;
   prev?: FileEntry | undefined;
-  /** The link farm holds `prev` at this path: kept if unchanged, else unlinked and copied over. */
+  /** A link farm's file that stays (fill.ts FarmPatch): its line, as the previous manifest has it. */
+  kept?: string;
+  /** The link farm has the previous file at this path: unlinked and copied over. */
   inFarm?: boolean;
 }
 
@@ -52,10 +54,7 @@ export interface BuildBatch {
   /** The previous backup's data/, which `prev` entries are linked from. */
   prevData?: string | undefined;
   digest: boolean;
-  /**
-   * `data` is a link farm of the previous backup (fill.ts): an unchanged file is already there,
-   * stat'ed by find (the walk read from its listing), so nothing is done for it.
-   */
+  /** `data` is a link farm of the previous backup (fill.ts): a path taken there is the farm's fault. */
   farm?: boolean;
   items: Item[];
 }
@@ -97,7 +96,19 @@ export function buildBatch(batch: BuildBatch): BuiltPart {
     vanished: [],
     failed: [],
   };
-  for (const { e, prev, inFarm } of batch.items) {
+  for (const { e, prev, kept, inFarm } of batch.items) {
+    if (kept !== undefined) {
+      // The farm has it, linked from the previous backup, and the walk's stat says unchanged.
+      const size = e.st!.size;
+      part.files++;
+      part.bytes += size;
+      part.linkedFiles++;
+      part.linkedBytes += size;
+      if (e.st!.nlink > 1) part.hardLinks++;
+      lines.push(kept);
+      digest?.add(entryRecord('file', e.path, e.st!, size));
+      continue;
+    }
     if (e.type !== 'file') {
       if (e.type === 'dir') part.dirs++;
       else part.symlinks++;
@@ -105,7 +116,7 @@ export function buildBatch(batch: BuildBatch): BuiltPart {
       digest?.add(entryRecord(e.type, e.path, e.st!, e.st!.size, e.target));
       continue;
     }
-    const r = batch.farm ? fromFarm(batch, e, prev, inFarm === true) : runTask(fileTask(batch, e, prev));
+    const r = inFarm ? overFarm(batch, e) : runTask(fileTask(batch, e, prev));
     part.asWalked &&= sameAsWalked(e, r);
     if (batch.farm && (r.error?.code === 'EEXIST' || r.error?.code === farmMissing)) {
       part.clash ??= `${e.path}: ${r.error.message}`;
@@ -148,24 +159,19 @@ function fileTask(batch: BuildBatch, e: WalkEntry, prev: FileEntry | undefined):
   };
 }
 
-/**
- * A file of a link farm's build: unchanged since the previous backup (the quick check of
- * file-ops.ts, on the listing's stat), it is the farm's link; else the farm's link is removed
- * and the file copied. The link missing means the farm is not what its manifest says.
- */
-const farmMissing = 'EFARM';
-
-function fromFarm(batch: BuildBatch, e: WalkEntry, prev: FileEntry | undefined, inFarm: boolean): FileResult {
-  if (e.st && unchanged(prev, e.st)) return { st: e.st, linked: true };
+/** A changed file of a link farm: the farm's link removed, the file copied in its place. */
+function overFarm(batch: BuildBatch, e: WalkEntry): FileResult {
   const dst = under(batch.data, e.path);
-  if (inFarm)
-    try {
-      unlinkSync(fsPath(dst));
-    } catch (err) {
-      return { error: { code: farmMissing, message: (err as Error).message } };
-    }
+  try {
+    unlinkSync(fsPath(dst));
+  } catch (err) {
+    // Missing: the farm is not what its manifest says.
+    return { error: { code: farmMissing, message: (err as Error).message } };
+  }
   return runTask({ op: 'backup', src: under(batch.source, e.path), dst });
 }
+
+const farmMissing = 'EFARM';
 
 /** The manifest's entry lines and totals, from the parts in the walk's order (fill.ts). */
 export class Assembler {

@@ -36,7 +36,14 @@ import { listingFile, listingName, readKeptListing, reusable } from './listing.j
 import { indexListing, OddListing } from './listing-walk.js';
 import type { ManifestHeader } from './manifest.js';
 import { entriesKey, entrySeparator, manifestBody, manifestHead } from './manifest-format.js';
-import { findPreviousRef, openPrevious, previousData, previousLines, readPreviousBytes } from './previous.js';
+import {
+  findPreviousRef,
+  openPrevious,
+  previousData,
+  previousLines,
+  readPreviousBytes,
+  streamPreviousLines,
+} from './previous.js';
 import { removeTree } from './remove.js';
 import {
   type SourceOptions,
@@ -170,8 +177,10 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     /** The tree built file by file (fill.ts), from the listing when there is one, or from the farm. */
     const fill = async (src: SourceStream | undefined, farmed: boolean): Promise<Built> => {
       if (!src) throw missing();
-      const previous = await openPrevious(ws, prevRef);
-      if (farmed && !previous) throw new NotPatchable('the previous manifest cannot be read');
+      // A farm's patch reads the previous manifest's lines; a build file by file, its entries.
+      const lines = farmed && prevRef ? streamPreviousLines(prevRef) : undefined;
+      if (farmed && !lines) throw new NotPatchable('the previous manifest is not as this version writes it');
+      const previous = farmed ? undefined : await openPrevious(ws, prevRef);
       // A walk not read from the listing is compared with it by digest (set-digest.ts): the
       // listing's is made meanwhile, a first backup's as soon as find is done.
       if (kind === 'dir' && !src.listed) {
@@ -183,12 +192,19 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
         else void listing.then((l) => l && start(l));
       }
       const digest = kind === 'dir' && !src.listed;
-      const filled = await fillData(data, src, previous, { digest, farm: farmed }, signal, lap);
+      const filled = await fillData(
+        data,
+        src,
+        previous,
+        { digest, ...(lines ? { farm: lines } : {}) },
+        signal,
+        lap,
+      );
       return {
         body: { file: filled.entriesFile, temporary: true },
         ...filled,
         skipped: src.summary.skipped,
-        previous: previous?.ref.id ?? null,
+        previous: lines ? prevRef!.id : (previous?.ref.id ?? null),
         listed: src.listed === true,
       };
     };

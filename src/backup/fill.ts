@@ -10,16 +10,15 @@ import {
   type Item,
 } from './assemble.js';
 import { EntrySink } from './entry-sink.js';
-import { unchanged } from './file-ops.js';
-import { entryLine, NotPatchable } from './incremental.js';
+import { entryLine, keeps, NotPatchable } from './incremental.js';
 import { under } from './layout.js';
-import type { ManifestEntry } from './manifest.js';
 import type { ManifestReader } from './manifest-stream.js';
 import { type Attrs, applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
 import { fsPath } from './names.js';
 import { joinByPath } from './order.js';
-import { checkDir, insideRemoved, openUp, parentOf } from './patch.js';
+import { checkDir, insideRemoved, openUp, parentOf, parseLine } from './patch.js';
 import { copyThreads, PartStream } from './pool.js';
+import type { PreviousLineStream, PrevLine } from './previous.js';
 import { removeTree } from './remove.js';
 import { SetDigest } from './set-digest.js';
 import { alone, type SourceStream } from './source.js';
@@ -33,16 +32,21 @@ import type { WalkEntry } from './walk.js';
  * same order (order.ts), so no table of its files is built: a million files cost the batches
  * in flight and the folders, whose times go on last. A first backup, a single-file system,
  * and an incremental one the link farm (create.ts) does not serve.
+ *
+ * Or, given the previous manifest's lines (`farm`), `data` is a link farm of that backup and
+ * is patched to the source as the walk (find's listing) goes: what stays is kept as it is and
+ * its line reused (incremental.ts `keeps`), what changed or came is copied, what went is
+ * removed (FarmPatch).
  */
 export async function fillData(
   data: string,
   src: SourceStream,
   previous: { reader: ManifestReader; data: string } | undefined,
-  options: { digest: boolean; farm?: boolean },
+  options: { digest: boolean; farm?: PreviousLineStream },
   signal: AbortSignal | undefined,
   lap: (stage: string) => void,
 ): Promise<Filled> {
-  const farm = options.farm && previous ? new FarmPatch(data, previous.reader) : undefined;
+  const farm = options.farm ? new FarmPatch(data, options.farm) : undefined;
   if (!farm) mkdirSync(data, 0o700);
   const single = src.sourceType === 'file';
   const dirs: Array<Attrs & { path: string }> = [];
@@ -58,10 +62,9 @@ export async function fillData(
     ...(farm ? { farm: true } : {}),
     items,
   });
-  // A farm's unchanged file, a folder, a symlink: only a line to make, made here rather than
-  // sent to a thread and back.
-  const lineOnly = (i: Item) =>
-    i.e.type !== 'file' || (i.inFarm === true && i.e.st !== undefined && unchanged(i.prev, i.e.st));
+  // A folder, a symlink, a farm's file kept: only a line to make, made here rather than sent
+  // to a thread and back.
+  const lineOnly = (i: Item) => i.e.type !== 'file' || i.kept !== undefined;
   const tasks = new PartStream<Item, BuiltPart>(
     copyThreads(),
     (items) => ({
@@ -77,47 +80,36 @@ export async function fillData(
   );
   let files = 0;
   let wasHere = true;
+  const add = async (item: Item) => {
+    const { e } = item;
+    if (e.type === 'dir') dirs.push({ path: e.path, ...attrs(e.st!) });
+    if (e.type !== 'file') return tasks.add(item, 1 / 4);
+    files++;
+    if (!farm) return tasks.add(item, 1, item.prev?.size ?? 16 * 1024);
+    // Batches made here and batches for the threads apart; more lines to a batch.
+    const here = lineOnly(item);
+    if (here !== wasHere) await tasks.cut();
+    wasHere = here;
+    return tasks.add(item, here ? 1 / 8 : 1, here ? 0 : item.e.st?.size);
+  };
   try {
-    const pairs = previous ? joinByPath(src.batches, previous.reader.batches()) : alone(src.batches);
-    for await (const batch of pairs)
-      for (const [e, p] of batch) {
-        // Gone since the previous backup, or of another type now: out of the farm.
-        if (farm && p && (!e || e.type !== p.type)) await farm.remove(p.path, p.type);
-        if (!e) continue;
-        if (e.type === 'dir') {
-          const a = { path: e.path, ...attrs(e.st!) };
-          if (farm && p?.type === 'dir') farm.keep(e.path, p.mtimeMs);
-          else {
-            makeDirs(data, [a]);
-            farm?.made(e.path);
-          }
-          dirs.push(a);
-          await tasks.add({ e }, 1 / 4);
-        } else if (e.type === 'symlink') {
-          const link = { path: e.path, target: e.target!, ...attrs(e.st!) };
-          if (p?.type === 'symlink' && farm) {
-            // A link of the earlier backup's symlink shares its inode, times and all: made
-            // anew unless it is the same in every attribute.
-            if (!farm.sameSymlink(e, p)) {
-              await farm.remove(p.path, p.type);
-              makeSymlinks(data, [link]);
-            }
-          } else makeSymlinks(data, [link]);
-          await tasks.add({ e }, 1 / 4);
-        } else {
-          const prev = p?.type === 'file' ? p : undefined;
-          files++;
-          if (farm) {
-            if (prev) farm.inside(e.path);
-            const item = { e, prev, ...(prev ? { inFarm: true } : {}) };
-            // Batches made here and batches for the threads apart; more lines to a batch.
-            const here = lineOnly(item);
-            if (here !== wasHere) await tasks.cut();
-            wasHere = here;
-            await tasks.add(item, here ? 1 / 8 : 1, here ? 0 : e.st?.size);
-          } else await tasks.add({ e, prev }, 1, prev?.size ?? 16 * 1024);
+    if (farm)
+      for await (const batch of joinByPath(src.batches, farm.lines))
+        for (const [e, p] of batch) {
+          const item = await farm.take(e, p);
+          if (item) await add(item);
         }
-      }
+    else {
+      const pairs = previous ? joinByPath(src.batches, previous.reader.batches()) : alone(src.batches);
+      for await (const batch of pairs)
+        for (const [e, p] of batch) {
+          if (!e) continue; // gone since the previous backup
+          if (e.type === 'dir') makeDirs(data, [{ path: e.path, ...attrs(e.st!) }]);
+          else if (e.type === 'symlink')
+            makeSymlinks(data, [{ path: e.path, target: e.target!, ...attrs(e.st!) }]);
+          await add({ e, ...(e.type === 'file' && p?.type === 'file' ? { prev: p } : {}) });
+        }
+    }
     await tasks.finish();
     lap(
       `${files} files linked or copied, ${dirs.length} folders made${farm ? ' (a link farm patched)' : ''}`,
@@ -138,38 +130,74 @@ export async function fillData(
  * A link farm of the previous backup (link-farm.ts) made the source's tree as the walk goes,
  * with the checks of patch.ts: nothing is changed but in a folder checked to be a real folder
  * of the farm whose mtime is still its manifest's (so it holds what the manifest says), or in
- * one made here; what goes is unlinked, a folder removed whole. Anything else is NotPatchable,
- * and the caller builds the tree file by file.
+ * one made here; what goes is unlinked, a folder removed whole, each by its path in the
+ * previous manifest once that line is parsed and checked like any entry. Anything else is
+ * NotPatchable, and the caller builds the tree file by file.
  */
 class FarmPatch {
+  readonly lines: AsyncGenerator<PrevLine[]>;
   /** Folders checked, or made here: what is under them may change. */
   private readonly checked = new Set<string>();
   private readonly removed = new Set<string>();
 
   constructor(
     private readonly data: string,
-    reader: ManifestReader,
+    previous: PreviousLineStream,
   ) {
-    const root = reader.header.root;
-    if (!root) throw new NotPatchable('the previous manifest has no root attributes');
-    this.open('', checkDir(data, root.mtimeMs, '.').st);
+    if (!previous.root) throw new NotPatchable('the previous manifest has no root attributes');
+    this.lines = previous.batches;
+    this.open('', checkDir(data, previous.root.mtimeMs, '.').st);
   }
 
-  /** A folder of the farm that stays: checked, and opened to its owner (its mode is set last). */
-  keep(path: string, mtimeMs: number): void {
-    this.inside(path);
-    this.open(path, checkDir(under(this.data, path), mtimeMs, path).st);
+  /**
+   * One path, as the walk and the previous manifest have it: the farm made what the walk has
+   * there but a file to copy; gives the entry to build.
+   */
+  async take(e: WalkEntry | undefined, p: PrevLine | undefined): Promise<Item | undefined> {
+    if (!e) {
+      await this.remove(p!);
+      return undefined;
+    }
+    const key = JSON.stringify(e.path);
+    const line = entryLine(key, e);
+    const stays = p !== undefined && p.type === e.type && keeps(e.type, key, line, p.line);
+    if (e.type === 'file') {
+      if (stays) return { e, kept: p!.line };
+      this.inside(e.path);
+      // Changed: unlinked and copied over on a thread. Else it comes where something else went.
+      if (p?.type === 'file') return { e, inFarm: true };
+      if (p) await this.remove(p);
+      return { e };
+    }
+    if (e.type === 'dir' && stays) {
+      // Its mtime in the farm is the previous manifest's.
+      this.inside(e.path);
+      const mtimeMs = p!.line === line ? e.st!.mtimeMs : parseLine(p!.line).mtimeMs;
+      this.open(e.path, checkDir(under(this.data, e.path), mtimeMs, e.path).st);
+      return { e };
+    }
+    if (stays) return { e };
+    if (p) await this.remove(p);
+    this.inside(e.path);
+    if (e.type === 'dir') {
+      makeDirs(this.data, [{ path: e.path, ...attrs(e.st!) }]);
+      this.checked.add(e.path);
+    } else makeSymlinks(this.data, [{ path: e.path, target: e.target!, ...attrs(e.st!) }]);
+    return { e };
   }
 
-  /** What the farm has at `path` and the source does not (or not of that type): removed. */
-  async remove(path: string, type: 'file' | 'dir' | 'symlink'): Promise<void> {
-    if (insideRemoved(path, this.removed)) return;
-    this.inside(path);
+  /** What the farm has at a path and the source does not (or not as it is): removed. */
+  private async remove(p: PrevLine): Promise<void> {
+    const was = parseLine(p.line);
+    if (was.path !== p.path || was.type !== p.type)
+      throw new NotPatchable(`${p.path}: its line says otherwise`);
+    if (insideRemoved(was.path, this.removed)) return;
+    this.inside(was.path);
     try {
-      if (type === 'dir') {
-        await removeTree(under(this.data, path));
-        this.removed.add(path);
-      } else unlinkSync(fsPath(under(this.data, path)));
+      if (was.type === 'dir') {
+        await removeTree(under(this.data, was.path));
+        this.removed.add(was.path);
+      } else unlinkSync(fsPath(under(this.data, was.path)));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EPERM')
@@ -178,27 +206,12 @@ class FarmPatch {
     }
   }
 
-  /** A folder made here, in a folder checked or made here. */
-  made(path: string): void {
-    this.inside(path);
-    this.checked.add(path);
-  }
-
-  /** Whether a symlink is the one the farm has: the same line in both manifests. */
-  sameSymlink(e: WalkEntry, p: ManifestEntry & { type: 'symlink' }): boolean {
-    const key = JSON.stringify(e.path);
-    return (
-      entryLine(key, e) ===
-      entryLine(key, { path: p.path, type: 'symlink', st: { ...p } as never, target: p.target })
-    );
-  }
-
   /** Throws unless `path`'s folder is one checked or made here. */
-  inside(path: string): void {
-    const parent = parentOf(path);
-    if (!this.checked.has(parent)) throw new NotPatchable(`${path} is not under a folder kept`);
+  private inside(path: string): void {
+    if (!this.checked.has(parentOf(path))) throw new NotPatchable(`${path} is not under a folder kept`);
   }
 
+  /** A folder of the farm that stays: opened to its owner (its mode is set last). */
   private open(path: string, st: Stats): void {
     openUp(under(this.data, path), st);
     this.checked.add(path);

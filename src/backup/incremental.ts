@@ -72,26 +72,33 @@ export function planPatch(scan: SourceScan, prev: PreviousLines): PatchPlan {
     if (j !== undefined) {
       at[i] = j;
       const was = prevLines[j]!;
-      if (e.type === 'file') {
-        // `line` ends at `"size":N}`: the previous line is it, then `,"sha256":"…"}`.
-        const head = line.length - 1;
-        if (
-          was.length === head + 77 &&
-          was.startsWith(line.slice(0, head)) &&
-          shaTail.test(was.slice(head))
-        ) {
-          lines[i] = was;
-          kept[i] = 1;
-        }
-      } else if (e.type === 'dir') {
-        // {"path":KEY,"type":"d…: a folder stays (its attributes are set below if they differ).
-        kept[i] = was.charCodeAt(key.length + 17) === 0x64 ? 1 : 0;
-      } else kept[i] = was === line ? 1 : 0;
-      if (kept[i]) used[j] = 1;
+      if (keeps(e.type, key, line, was)) {
+        if (e.type === 'file') lines[i] = was;
+        kept[i] = 1;
+        used[j] = 1;
+      }
     }
     if (!kept[i] && e.type === 'file') copies++;
   }
   return { scan, prev, lines, at, kept, used, copies };
+}
+
+/**
+ * Whether what the previous backup has at a path stays in the new one: `was`, its line there,
+ * against `line`, the entry's line now (entryLine). A file stays, with `was` as its line, when
+ * `line` is `was` but for the hash (`line` ends at `"size":N}`, `was` goes on with
+ * `,"sha256":"…"}`): size, mtime, mode, owner, ctime and inode all equal, the quick check of
+ * the file-by-file build. A folder stays if it was a folder (its attributes are set after if
+ * they differ); a symlink if its line is the same.
+ */
+export function keeps(type: WalkEntry['type'], key: string, line: string, was: string): boolean {
+  if (type === 'file') {
+    const head = line.length - 1;
+    return was.length === head + 77 && was.startsWith(line.slice(0, head)) && shaTail.test(was.slice(head));
+  }
+  // {"path":KEY,"type":"d…
+  if (type === 'dir') return was.charCodeAt(key.length + 17) === 0x64;
+  return was === line;
 }
 
 /**

@@ -207,7 +207,7 @@ function finish(
 }
 
 /** A line of the previous manifest that is not what we would write now: checked like any entry. */
-function parseLine(line: string): ManifestEntry {
+export function parseLine(line: string): ManifestEntry {
   let e: unknown;
   try {
     e = JSON.parse(line);

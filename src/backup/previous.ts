@@ -1,9 +1,11 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Workspace } from '../core/workspace.js';
+import { NotPatchable } from './incremental.js';
 import { backupDir, backupsDirNames, compareIds, manifestFile, parseBackupId } from './layout.js';
 import { entriesKey } from './manifest-format.js';
 import { type ManifestReader, openManifest } from './manifest-stream.js';
+import { compareEntries } from './order.js';
 
 /**
  * The backup an incremental one links against: the newest complete backup of the same system,
@@ -148,6 +150,121 @@ export function previousLines(prev: PreviousBytes): PreviousLines | undefined {
   const root = header.root;
   const validRoot = typeof root?.mode === 'number' && typeof root.mtimeMs === 'number';
   return { ...ref, lines, byKey, ...(validRoot ? { root } : {}) };
+}
+
+/** A line of the previous manifest as a link farm's patch reads it (fill.ts): parsed only where it is acted on. */
+export interface PrevLine {
+  path: string;
+  type: 'file' | 'dir' | 'symlink';
+  /** The entry's JSON, as written: no indent, no comma. */
+  line: string;
+}
+
+/** The previous manifest's entry lines, a batch at a time, and its root's attributes. */
+export interface PreviousLineStream {
+  root?: PreviousLines['root'];
+  batches: AsyncGenerator<PrevLine[]>;
+}
+
+const lineTypes = { f: 'file', d: 'dir', s: 'symlink' } as const;
+
+/**
+ * previousLines a MiB at a time, for a manifest too large to read whole: the same layout
+ * checks, and the paths in the walk's order, each once (what the join beside the walk needs);
+ * NotPatchable where they fail. The path is read from the line's JSON key, unescaped by
+ * JSON.parse only when it holds an escape. The file's hash is not checked here: what the farm
+ * holds is checked folder by folder (patch.ts), and what is acted on is parsed (parseLine).
+ */
+export function streamPreviousLines(prev: PreviousRef): PreviousLineStream | undefined {
+  const file = join(prev.dir, 'manifest.json');
+  let head = Buffer.alloc(0);
+  let cut = -1;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let n = 1; cut < 0 && n > 0 && head.length < 64 << 20; ) {
+        n = readSync(fd, buf, 0, buf.length, null);
+        head = Buffer.concat([head, buf.subarray(0, n)]);
+        cut = head.indexOf(entriesKey);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  let header: { id?: unknown; root?: PreviousLines['root'] } | undefined;
+  try {
+    header = cut < 0 ? undefined : JSON.parse(`${head.toString('utf8', 0, cut)}\n}`);
+  } catch {
+    header = undefined;
+  }
+  if (header?.id !== prev.id) return undefined;
+  const root = header.root;
+  const validRoot = typeof root?.mode === 'number' && typeof root.mtimeMs === 'number';
+  // The file is opened again once the lines are asked for: closed if they never are.
+  return { ...(validRoot ? { root } : {}), batches: lineBatches(file, cut + entriesKey.length + 1) };
+}
+
+async function* lineBatches(file: string, from: number): AsyncGenerator<PrevLine[]> {
+  const odd = (what: string) =>
+    new NotPatchable(`the previous manifest is not as this version writes it (${what})`);
+  const fd = openSync(file, 'r');
+  try {
+    let rest = Buffer.alloc(0);
+    let at = from;
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let last: string | undefined;
+    let ended = false;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, at);
+      at += n;
+      const bytes = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
+      const batch: PrevLine[] = [];
+      let start = 0;
+      for (let nl = bytes.indexOf(0x0a); nl >= 0; nl = bytes.indexOf(0x0a, start)) {
+        const text = bytes.toString('utf8', start, nl);
+        start = nl + 1;
+        if (ended) {
+          if (text !== '  ]' && text !== '}') throw odd('text after the entries');
+          continue;
+        }
+        if (text === '  ]') {
+          ended = true;
+          continue;
+        }
+        if (!text.startsWith(linePrefix)) throw odd('a line of another shape');
+        const comma = text.endsWith(',');
+        const line = text.slice(4, comma ? -1 : undefined);
+        if (!comma) ended = true;
+        const keyEnd = line.indexOf(typeKey, 8);
+        const type = keyEnd < 0 ? undefined : lineTypes[line[keyEnd + typeKey.length] as 'f' | 'd' | 's'];
+        if (!type) throw odd('an entry without its type');
+        const key = line.slice(8, keyEnd);
+        if (key.length < 2 || !key.startsWith('"') || !key.endsWith('"'))
+          throw odd('a path that is not a string');
+        let path: unknown;
+        try {
+          path = key.includes('\\') ? JSON.parse(key) : key.slice(1, -1);
+        } catch {
+          throw odd('a path that is not JSON');
+        }
+        if (typeof path !== 'string') throw odd('a path that is not a string');
+        if (last !== undefined && compareEntries(last, path) >= 0) throw odd(`${path} out of order`);
+        last = path;
+        batch.push({ path, type, line });
+      }
+      if (batch.length > 0) yield batch;
+      rest = Buffer.from(bytes.subarray(start));
+      if (n === 0) {
+        if (!ended || rest.length > 0) throw odd('the file is cut short');
+        return;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const headBytes = 64 * 1024;
