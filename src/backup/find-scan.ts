@@ -355,34 +355,50 @@ export function listingDigest(
       if (notEntered.has(path.slice(0, s))) return true;
     return false;
   };
+  for (const chunk of recordChunks(listing)) {
+    if (!chunk) return undefined;
+    const text = chunk.bytes.toString('utf8');
+    if (text.includes('\uFFFD')) return undefined;
+    for (const r of records(text)) {
+      if (!r) return undefined;
+      const isDir = r.kind === 'd';
+      if (inside(r.path)) continue;
+      if (options.exclude?.(r.path, isDir) || (isDir && options.avoid?.has(r.devIno))) {
+        if (isDir) notEntered.add(r.path);
+        continue;
+      }
+      const type = isDir ? 'dir' : r.kind === 'f' ? 'file' : r.kind === 'l' ? 'symlink' : undefined;
+      if (type) digest.add(entryRecord(type, r.path, r.st, r.st.size, r.target));
+    }
+  }
+  return digest.hex();
+}
+
+/**
+ * A listing's files a MiB at a time, each chunk cut after its last whole record (every third
+ * NUL): `part`, the file, and `base`, where the chunk starts in it. undefined (and the end) for
+ * a file that ends inside a record.
+ */
+export function* recordChunks(
+  listing: Listing,
+): Generator<{ part: number; base: number; bytes: Buffer } | undefined> {
   const buf = Buffer.allocUnsafe(1 << 20);
-  for (const file of listing.parts) {
+  for (const [part, file] of listing.parts.entries()) {
     const fd = openSync(file, 'r');
     try {
       let rest = Buffer.alloc(0);
+      let base = 0;
       for (;;) {
         const n = readSync(fd, buf, 0, buf.length, null);
         const bytes = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
-        // Whole records only: up to the last NUL that ends one (every third).
         let end = 0;
         for (let i = bytes.indexOf(0), k = 1; i >= 0; i = bytes.indexOf(0, i + 1), k++)
           if (k % 3 === 0) end = i + 1;
-        const text = bytes.toString('utf8', 0, end);
-        if (text.includes('\uFFFD')) return undefined;
-        for (const r of records(text)) {
-          if (!r) return undefined;
-          const isDir = r.kind === 'd';
-          if (inside(r.path)) continue;
-          if (options.exclude?.(r.path, isDir) || (isDir && options.avoid?.has(r.devIno))) {
-            if (isDir) notEntered.add(r.path);
-            continue;
-          }
-          const type = isDir ? 'dir' : r.kind === 'f' ? 'file' : r.kind === 'l' ? 'symlink' : undefined;
-          if (type) digest.add(entryRecord(type, r.path, r.st, r.st.size, r.target));
-        }
+        if (end > 0) yield { part, base, bytes: bytes.subarray(0, end) };
+        base += end;
         rest = Buffer.from(bytes.subarray(end));
         if (n === 0) {
-          if (rest.length > 0) return undefined;
+          if (rest.length > 0) return yield undefined;
           break;
         }
       }
@@ -390,7 +406,6 @@ export function listingDigest(
       closeSync(fd);
     }
   }
-  return digest.hex();
 }
 
 /** walkTree's loop, over find's records instead of readdir and lstat. */

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { ExcludeMatcher } from './excludes.js';
-import { type Found, foundOf, type Listing, records, walkInOrder } from './find-scan.js';
+import { type Found, foundOf, type Listing, recordChunks, records, walkInOrder } from './find-scan.js';
 import type { WalkEntry, WalkSummary } from './walk.js';
 
 /**
@@ -28,53 +28,31 @@ export function indexListing(listing: Listing): ListingIndex | undefined {
   const runs = new Map<string, number[]>();
   let last: number[] | undefined;
   let lastFolder = '';
-  const buf = Buffer.allocUnsafe(1 << 20);
-  for (const [part, file] of listing.parts.entries()) {
-    const fd = openSync(file, 'r');
-    try {
-      let rest = Buffer.alloc(0);
-      // Where `bytes` starts in the file.
-      let base = 0;
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
-        const bytes = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
-        let start = 0;
-        for (;;) {
-          const z1 = bytes.indexOf(0, start);
-          const z2 = z1 < 0 ? -1 : bytes.indexOf(0, z1 + 1);
-          const z3 = z2 < 0 ? -1 : bytes.indexOf(0, z2 + 1);
-          if (z3 < 0) break;
-          if (!isUtf8(bytes.subarray(start, z3))) return undefined;
-          const path = bytes.toString('utf8', z1 + 1, z2);
-          const end = z3 + 1;
-          if (path !== '') {
-            const slash = path.lastIndexOf('/');
-            const folder = slash < 0 ? '' : path.slice(0, slash);
-            if (
-              last &&
-              folder === lastFolder &&
-              last[last.length - 3] === part &&
-              last[last.length - 1] === base + start
-            )
-              last[last.length - 1] = base + end;
-            else {
-              last = runs.get(folder) ?? [];
-              if (last.length === 0) runs.set(folder, last);
-              last.push(part, base + start, base + end);
-              lastFolder = folder;
-            }
-          } else last = undefined;
-          start = end;
+  for (const chunk of recordChunks(listing)) {
+    if (!chunk) return undefined;
+    const { part, base, bytes } = chunk;
+    if (!isUtf8(bytes)) return undefined;
+    // Whole records: three NUL-ended fields each, the path the second.
+    for (let start = 0; start < bytes.length; ) {
+      const z1 = bytes.indexOf(0, start);
+      const z2 = bytes.indexOf(0, z1 + 1);
+      const end = bytes.indexOf(0, z2 + 1) + 1;
+      const path = bytes.toString('utf8', z1 + 1, z2);
+      if (path !== '') {
+        const slash = path.lastIndexOf('/');
+        const folder = slash < 0 ? '' : path.slice(0, slash);
+        // The run goes on if this record follows the last one of the same folder.
+        const n = last?.length ?? 0;
+        if (last && folder === lastFolder && last[n - 3] === part && last[n - 1] === base + start)
+          last[n - 1] = base + end;
+        else {
+          last = runs.get(folder) ?? [];
+          if (last.length === 0) runs.set(folder, last);
+          last.push(part, base + start, base + end);
+          lastFolder = folder;
         }
-        base += start;
-        rest = Buffer.from(bytes.subarray(start));
-        if (n === 0) {
-          if (rest.length > 0) return undefined;
-          break;
-        }
-      }
-    } finally {
-      closeSync(fd);
+      } else last = undefined;
+      start = end;
     }
   }
   return { listing, runs };
