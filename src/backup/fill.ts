@@ -121,7 +121,7 @@ export async function fillData(
     tasks.close();
   }
   const filled = assembler.finish();
-  applyDirAttrs(data, dirs, single ? undefined : attrs(src.root));
+  applyDirAttrs(data, dirs, single ? undefined : attrs(src.root), farm === undefined);
   lap('folder attributes');
   return filled;
 }

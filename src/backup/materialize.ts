@@ -47,8 +47,15 @@ export function makeSymlinks(root: string, links: Array<Attrs & { path: string; 
 }
 
 /** `dirs` in parent-before-child order; applied in reverse, then the root itself. */
-export function applyDirAttrs(root: string, dirs: Array<Attrs & { path: string }>, rootAttrs?: Attrs): void {
-  for (let i = dirs.length - 1; i >= 0; i--) setAttrs(under(root, dirs[i]!.path), dirs[i]!, finalAtOnce);
+export function applyDirAttrs(
+  root: string,
+  dirs: Array<Attrs & { path: string }>,
+  rootAttrs?: Attrs,
+  /** Every folder was made by makeDirs (not kept from a link farm, whose modes are another backup's). */
+  allMade = true,
+): void {
+  const modeIsSet = allMade ? finalAtOnce : undefined;
+  for (let i = dirs.length - 1; i >= 0; i--) setAttrs(under(root, dirs[i]!.path), dirs[i]!, modeIsSet);
   if (rootAttrs) setAttrs(root, rootAttrs);
 }
 

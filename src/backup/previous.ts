@@ -204,7 +204,7 @@ export function streamPreviousLines(prev: PreviousRef): PreviousLineStream | und
   const root = header.root;
   const validRoot = typeof root?.mode === 'number' && typeof root.mtimeMs === 'number';
   // The file is opened again once the lines are asked for: closed if they never are.
-  return { ...(validRoot ? { root } : {}), batches: lineBatches(file, cut + entriesKey.length + 1) };
+  return { ...(validRoot ? { root } : {}), batches: lineBatches(file, cut + entriesKey.length) };
 }
 
 async function* lineBatches(file: string, from: number): AsyncGenerator<PrevLine[]> {
@@ -217,6 +217,13 @@ async function* lineBatches(file: string, from: number): AsyncGenerator<PrevLine
     const buf = Buffer.allocUnsafe(1 << 20);
     let last: string | undefined;
     let ended = false;
+    // `"entries": [` ends its line, or is `[]` with no entries (manifestBody).
+    const empty = `]\n}\n`;
+    const opening = Buffer.alloc(empty.length);
+    const got = readSync(fd, opening, 0, opening.length, at);
+    if (opening.toString('utf8', 0, got) === empty && readSync(fd, buf, 0, 1, at + got) === 0) return;
+    if (opening[0] !== 0x0a) throw odd('the entries do not start a line');
+    at += 1;
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, at);
       at += n;

@@ -4,6 +4,7 @@ import {
   lutimesSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -49,12 +50,13 @@ const nameBytes = [
   0xa9,
 ];
 
-function randomName(r: () => number, taken: Set<string>): Buffer {
+const utf8NameBytes = [...Buffer.from('abcxyzABZ0129-_.'), 0x20, 0x0a];
+
+function randomName(r: () => number, taken: Set<string>, utf8 = false): Buffer {
+  const from = utf8 ? utf8NameBytes : nameBytes;
   for (;;) {
     const n = 1 + Math.floor(r() * 8);
-    const bytes = Buffer.from(
-      Array.from({ length: n }, () => nameBytes[Math.floor(r() * nameBytes.length)]!),
-    );
+    const bytes = Buffer.from(Array.from({ length: n }, () => from[Math.floor(r() * from.length)]!));
     const s = bytes.toString('latin1');
     if (s === '.' || s === '..' || taken.has(s)) continue;
     taken.add(s);
@@ -63,9 +65,9 @@ function randomName(r: () => number, taken: Set<string>): Buffer {
 }
 
 const join2 = (dir: Buffer, name: Buffer) => Buffer.concat([dir, Buffer.from('/'), name]);
-const time = (r: () => number) => {
+const time = (r: () => number, after1970 = false) => {
   // Whole seconds from 1901 to 2100; a third of them before 1970.
-  const s = r() < 0.33 ? -Math.floor(r() * 2_000_000_000) : Math.floor(r() * 4_000_000_000);
+  const s = r() < 0.33 && !after1970 ? -Math.floor(r() * 2_000_000_000) : Math.floor(r() * 4_000_000_000);
   return s >= 0 ? s : new Date(s * 1000);
 };
 const fileModes = [0o644, 0o600, 0o755, 0o444, 0o640, 0o700];
@@ -76,11 +78,16 @@ interface Made {
   dirs: Buffer[];
 }
 
-function buildTree(root: Buffer, r: () => number, depth: number, made: Made): void {
+interface Kinds {
+  utf8?: boolean;
+  after1970?: boolean;
+}
+
+function buildTree(root: Buffer, r: () => number, depth: number, made: Made, kinds: Kinds = {}): void {
   const taken = new Set<string>();
   const n = Math.floor(r() * 6);
   for (let i = 0; i < n; i++) {
-    const p = join2(root, randomName(r, taken));
+    const p = join2(root, randomName(r, taken, kinds.utf8));
     const kind = r();
     if (kind < 0.55) {
       writeFileSync(
@@ -88,36 +95,36 @@ function buildTree(root: Buffer, r: () => number, depth: number, made: Made): vo
         Buffer.from(Array.from({ length: Math.floor(r() * 300) }, () => Math.floor(r() * 256))),
       );
       chmodSync(p, fileModes[Math.floor(r() * fileModes.length)]!);
-      const t = time(r);
+      const t = time(r, kinds.after1970);
       utimesSync(p, t, t);
       made.files.push(p);
     } else if (kind < 0.75 && depth < 3) {
       mkdirSync(p);
-      buildTree(p, r, depth + 1, made);
+      buildTree(p, r, depth + 1, made, kinds);
       made.dirs.push(p);
     } else {
       const targets = [
         Buffer.from('../elsewhere'),
         Buffer.from('/nonexistent/x'),
-        Buffer.from([0x61, 0xff, 0x62]),
+        kinds.utf8 ? Buffer.from('é') : Buffer.from([0x61, 0xff, 0x62]),
       ];
       symlinkSync(targets[Math.floor(r() * targets.length)]!, p);
-      const t = time(r);
+      const t = time(r, kinds.after1970);
       lutimesSync(p, t, t);
     }
   }
 }
 
 /** Folder modes and times last, deepest first (writing into a folder sets its mtime). */
-function settleDirs(made: Made, root: Buffer, r: () => number): void {
+function settleDirs(made: Made, root: Buffer, r: () => number, kinds: Kinds = {}): void {
   for (const d of [...made.dirs, root]) {
     chmodSync(d, dirModes[Math.floor(r() * dirModes.length)]!);
-    const t = time(r);
+    const t = time(r, kinds.after1970);
     utimesSync(d, t, t);
   }
 }
 
-function change(made: Made, root: Buffer, r: () => number): void {
+function change(made: Made, root: Buffer, r: () => number, kinds: Kinds = {}): void {
   for (const f of made.files) {
     const x = r();
     if (x < 0.2) {
@@ -130,12 +137,17 @@ function change(made: Made, root: Buffer, r: () => number): void {
     } else if (x < 0.3) rmSync(f);
     else if (x < 0.4) chmodSync(f, fileModes[Math.floor(r() * fileModes.length)]!);
   }
-  if (r() < 0.5) writeFileSync(join2(root, Buffer.from([0x6e, 0x65, 0x77, 0xfd])), 'added');
-  settleDirs(made, root, r);
+  if (r() < 0.5)
+    writeFileSync(
+      join2(root, Buffer.from(kinds.utf8 ? [0x6e, 0x65, 0x77] : [0x6e, 0x65, 0x77, 0xfd])),
+      'added',
+    );
+  settleDirs(made, root, r, kinds);
 }
 
 afterEach(() => {
   vi.unstubAllEnvs();
+  vi.restoreAllMocks();
 });
 
 describe('backup and restore of random trees', () => {
@@ -179,4 +191,68 @@ describe('backup and restore of random trees', () => {
     expect(failures).toEqual([]);
     expect(readdirSync(join(base, 'ws', 'backups')).filter((n) => n.startsWith('.'))).toEqual([]);
   });
+
+  it('patches the link farm of 60 random large trees as a whole-tree build makes them, entry for entry', {
+    timeout: 240_000,
+  }, async () => {
+    vi.stubEnv('GNR_MIGRATE_BACKUP_THREADS', '0');
+    vi.stubEnv('GNR_MIGRATE_TRACE', '1');
+    let patched = 0;
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      if (String(chunk).includes('(a link farm patched)')) patched++;
+      return true;
+    });
+    const base = tempDir('gnrm-fuzz-farm-', existsSync('/dev/shm') ? '/dev/shm' : undefined);
+    const ws = workspaceAt(join(base, 'ws'));
+    const clock = ticking();
+    const entries = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).entries;
+    mkdirSync(join(base, 'src'));
+    mkdirSync(join(base, 'to'));
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = rng(1000 + seed);
+      const src = join(base, 'src', `${seed}`);
+      const root = Buffer.from(src);
+      mkdirSync(src);
+      const made: Made = { files: [], dirs: [] };
+      // Names find lists (UTF-8) and times after 1970: the farm is patched as find's listing
+      // is walked; every tree is "large" (the limit is 1 entry).
+      buildTree(root, r, 0, made, { utf8: true, after1970: true });
+      settleDirs(made, root, r, { utf8: true, after1970: true });
+      const system = { name: `s${seed}`, path: src, exclude: [] };
+      vi.stubEnv('GNR_MIGRATE_BACKUP_WHOLE_TREE', '1');
+      vi.stubEnv('GNR_MIGRATE_BACKUP_LINK_FARM', '1');
+      await createBackup({ ws, system, phase: null, runId: null, clock });
+      reshape(made, root, r);
+      const second = await createBackup({ ws, system, phase: null, runId: null, clock });
+      vi.stubEnv('GNR_MIGRATE_BACKUP_WHOLE_TREE', '');
+      vi.stubEnv('GNR_MIGRATE_BACKUP_LINK_FARM', '0');
+      const whole = await createBackup({ ws, system, phase: null, runId: null, clock });
+      expect(entries(second.dir), `seed ${seed}`).toEqual(entries(whole.dir));
+      expect((await verifyBackup(ws, second.id, { deep: true })).problems, `seed ${seed}`).toEqual([]);
+      await restoreBackup({ ws, id: second.id, to: join(base, 'to', `${seed}`), snapshot: false, clock });
+    }
+    const diff = rsyncDiff(join(base, 'src'), join(base, 'to')).filter((l) => !/ \.\/$/.test(l));
+    expect(diff).toEqual([]);
+    // The trees with a change (most) went the farm's way, none fell back to another.
+    expect(patched).toBeGreaterThanOrEqual(40);
+  });
 });
+
+/** change(), and what only a farm's patch must take apart: files become folders and back, folders go whole, symlinks move. */
+function reshape(made: Made, root: Buffer, r: () => number): void {
+  for (const f of made.files)
+    if (existsSync(f) && r() < 0.1) {
+      rmSync(f);
+      mkdirSync(f);
+      writeFileSync(join2(f, Buffer.from('inside')), 'was a file');
+    }
+  for (const d of made.dirs)
+    if (existsSync(d) && r() < 0.15) {
+      chmodSync(d, 0o755);
+      rmSync(d, { recursive: true });
+      if (r() < 0.5) writeFileSync(d, 'was a folder');
+    }
+  made.dirs = made.dirs.filter((d) => existsSync(d) && statSync(d).isDirectory());
+  made.files = made.files.filter((f) => existsSync(f) && statSync(f).isFile());
+  change(made, root, r, { utf8: true, after1970: true });
+}
