@@ -16,7 +16,7 @@ import type { ManifestReader } from './manifest-stream.js';
 import { type Attrs, applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
 import { fsPath } from './names.js';
 import { joinByPath } from './order.js';
-import { checkDir, insideRemoved, openUp, parentOf, parseLine } from './patch.js';
+import { checkDir, insideRemoved, openUp, parentOf, parseLine, unexpected } from './patch.js';
 import { copyThreads, PartStream } from './pool.js';
 import type { PreviousLineStream, PrevLine } from './previous.js';
 import { removeTree } from './remove.js';
@@ -179,10 +179,11 @@ class FarmPatch {
     if (stays) return { e };
     if (p) await this.remove(p);
     this.inside(e.path);
-    if (e.type === 'dir') {
-      makeDirs(this.data, [{ path: e.path, ...attrs(e.st!) }]);
-      this.checked.add(e.path);
-    } else makeSymlinks(this.data, [{ path: e.path, target: e.target!, ...attrs(e.st!) }]);
+    await unexpected(() => {
+      if (e.type === 'dir') makeDirs(this.data, [{ path: e.path, ...attrs(e.st!) }]);
+      else makeSymlinks(this.data, [{ path: e.path, target: e.target!, ...attrs(e.st!) }]);
+    });
+    if (e.type === 'dir') this.checked.add(e.path);
     return { e };
   }
 
@@ -193,17 +194,12 @@ class FarmPatch {
       throw new NotPatchable(`${p.path}: its line says otherwise`);
     if (insideRemoved(was.path, this.removed)) return;
     this.inside(was.path);
-    try {
+    await unexpected(async () => {
       if (was.type === 'dir') {
         await removeTree(under(this.data, was.path));
         this.removed.add(was.path);
       } else unlinkSync(fsPath(under(this.data, was.path)));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EPERM')
-        throw new NotPatchable(`the farm is not what its manifest says (${(err as Error).message})`);
-      throw err;
-    }
+    });
   }
 
   /** Throws unless `path`'s folder is one checked or made here. */

@@ -138,12 +138,12 @@ export async function applyPatch(
  * all (an entry missing or one too many: the earlier backup was changed with its folder times
  * put back), that is NotPatchable, and the caller builds the tree file by file.
  */
-async function unexpected(change: () => unknown): Promise<void> {
+export async function unexpected(change: () => unknown): Promise<void> {
   try {
     await change();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR')
+    if (code === 'EEXIST' || code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EPERM')
       throw new NotPatchable(`the farm is not what its manifest says (${(err as Error).message})`);
     throw err;
   }

@@ -156,5 +156,29 @@ describe('a backup of a tree too large to hold whole', () => {
     const to = join(root, 'restored');
     await restoreBackup({ ws, id: second.id, to, snapshot: false });
     expectSameTree(walkTree(to), kept(src));
+
+    // Slipped in with the folder's time put back, where the source now has a file and a
+    // folder of the same names: the farm is given up when the copy or the mkdir finds them.
+    let latest = second;
+    for (const [name, make] of [
+      ['late.txt', (p: string) => writeFileSync(p, 'late\n')],
+      ['late-dir', (p: string) => mkdirSync(p)],
+    ] as const) {
+      const data = join(latest.dir, 'data');
+      const before = statSync(data);
+      chmodSync(data, 0o755);
+      writeFileSync(join(data, name), 'not in the manifest\n');
+      chmodSync(data, before.mode & 0o7777);
+      utimesSync(data, before.atime, before.mtime);
+      make(join(src, name));
+      said = '';
+      const third = await backup();
+      expect(said).toMatch(/link farm not usable \(the farm is not what its manifest says/);
+      expect((await verifyBackup(ws, third.id, { deep: true })).problems).toEqual([]);
+      expect(readFileSync(join(third.dir, 'data', name === 'late.txt' ? name : 'zero.bin'), 'utf8')).toBe(
+        name === 'late.txt' ? 'late\n' : '',
+      );
+      latest = third;
+    }
   });
 });
