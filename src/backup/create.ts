@@ -68,8 +68,9 @@ import type { BackupInfo, CreateBackupOptions } from './types.js';
  *
  * A folder system with a previous backup starts from a link farm of it (link-farm.ts): kept as
  * it is when find lists the source exactly as it listed it last time (listing.ts), else patched
- * to the source (incremental.ts, patch.ts). Otherwise, or when those cannot, the tree is built
- * file by file (fill.ts). All give the same tree and the same manifest entries.
+ * to the source: a small tree whole (incremental.ts, patch.ts), a large one as find's listing is
+ * walked a folder at a time (listing-walk.ts, fill.ts). Otherwise, or when those cannot, the
+ * tree is built file by file (fill.ts). All give the same tree and the same manifest entries.
  */
 export async function createBackup(opts: CreateBackupOptions): Promise<BackupInfo> {
   const { ws, system, signal } = opts;
@@ -279,8 +280,9 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
 
 /**
  * Entries of a tree up to which a backup may hold the whole tree (the link farm's paths, find's
- * listing read whole): ~1 KB an entry, 60 MB here. `GNR_MIGRATE_BACKUP_WHOLE_TREE` sets it
- * (the tests make it small to take the file-by-file path).
+ * listing read whole): ~1 KB an entry, 60 MB here; above it, a batch at a time (the farm patched
+ * as the listing is walked a folder at a time, or the tree built file by file).
+ * `GNR_MIGRATE_BACKUP_WHOLE_TREE` sets it (the tests make it small to take those paths).
  */
 const wholeTreeLimit = () => Number(process.env.GNR_MIGRATE_BACKUP_WHOLE_TREE) || 60_000;
 
