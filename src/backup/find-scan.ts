@@ -38,8 +38,9 @@ import { kindReasons, type WalkEntry, type WalkResult, type WalkSummary } from '
 // if nothing was written to it in between, even with its mtimes put back (listing.ts).
 const format = (path: '%P' | '%p') => `%y %s %T@ %C@ %m %U %G %n %D %i\\0${path}\\0%l\\0`;
 
-/** One record of a listing, as its folder's walk takes it. */
+/** One record of a listing, as its folder's walk takes it: `name` is the end of `path`. */
 export interface Found {
+  path: string;
   name: string;
   kind: string;
   st: FileStat;
@@ -266,29 +267,20 @@ function parseRecords(s: string): Map<string, Found[]> | undefined {
   const children = new Map<string, Found[]>();
   for (const r of records(s)) {
     if (!r) return undefined;
-    const { parent, found } = foundOf(r);
+    const parent = folderOf(r);
     const list = children.get(parent);
-    if (list) list.push(found);
-    else children.set(parent, [found]);
+    if (list) list.push(r);
+    else children.set(parent, [r]);
   }
   return children;
 }
 
-/** A record as its folder ('' for the root) holds it. */
-export function foundOf(r: FoundRecord): { parent: string; found: Found } {
-  const slash = r.path.lastIndexOf('/');
-  return {
-    parent: slash < 0 ? '' : r.path.slice(0, slash),
-    found: { ...r, name: slash < 0 ? r.path : r.path.slice(slash + 1) },
-  };
-}
-
-export interface FoundRecord extends Omit<Found, 'name'> {
-  path: string;
-}
+/** The folder a record is in ('' for the root). */
+const folderOf = (r: Found) =>
+  r.path.length === r.name.length ? '' : r.path.slice(0, r.path.length - r.name.length - 1);
 
 /** The records of a listing's text, the root's left out; undefined for one that is odd. */
-export function* records(s: string): Generator<FoundRecord | undefined> {
+export function* records(s: string): Generator<Found | undefined> {
   let pos = 0;
   // Fields are read in place (indexOf, slice) rather than split: 20,000 records.
   const field = () => {
@@ -332,7 +324,9 @@ export function* records(s: string): Generator<FoundRecord | undefined> {
       ctimeMs: Number(ctime.slice(0, cdot)) * 1000 + Number(ctime.slice(cdot + 1, cdot + 10)) / 1e6,
       ino: Number(ino),
     };
-    yield { path, kind, st, devIno: kind === 'd' ? `${Number(dev)}:${Number(ino)}` : '', target };
+    const slash = path.lastIndexOf('/');
+    const name = slash < 0 ? path : path.slice(slash + 1);
+    yield { path, name, kind, st, devIno: kind === 'd' ? `${Number(dev)}:${Number(ino)}` : '', target };
   }
 }
 
@@ -437,7 +431,7 @@ export function* walkInOrder(
     const entries: WalkEntry[] = [];
     const subdirs: string[] = [];
     for (const c of listing) {
-      const path = rel ? `${rel}/${c.name}` : c.name;
+      const { path } = c;
       const isDir = c.kind === 'd';
       if (options.exclude?.(path, isDir)) {
         summary.excluded++;

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { ExcludeMatcher } from './excludes.js';
-import { type Found, foundOf, type Listing, recordChunks, records, walkInOrder } from './find-scan.js';
+import { type Found, type Listing, recordChunks, records, walkInOrder } from './find-scan.js';
 import type { WalkEntry, WalkSummary } from './walk.js';
 
 /**
@@ -86,7 +86,7 @@ export async function* streamListing(
         for (const r of records(bytes.toString('utf8'))) {
           if (!r)
             throw new OddListing(`a record in ${rel || 'the root'} cannot be read as the walk reads it`);
-          found.push(foundOf(r).found);
+          found.push(r);
         }
       }
       return found;
