@@ -369,8 +369,9 @@ export class PartStream<I, P> {
     this.items = [];
     this.weight = 0;
     this.bytes = 0;
-    // A few batches at the workers; those made here wait behind them, a bounded number.
-    while (this.sent > this.window || this.inFlight.length > 8 * this.window) await this.takeOldest();
+    // A few batches at the workers; those made here wait behind them, a few more (each holds
+    // its lines: up to 2,048 of them, half a MiB, in a farm's patch).
+    while (this.sent > this.window || this.inFlight.length > 2 * this.window) await this.takeOldest();
   }
 
   private async takeOldest(): Promise<void> {
