@@ -121,13 +121,8 @@ export function previousLines(prev: PreviousBytes): PreviousLines | undefined {
   const cut = text.indexOf(entriesKey);
   const close = '\n  ]\n}\n';
   if (cut < 0 || !text.endsWith(close)) return undefined;
-  let header: { id?: unknown; root?: PreviousLines['root'] };
-  try {
-    header = JSON.parse(`${text.slice(0, cut)}\n}`);
-  } catch {
-    return undefined;
-  }
-  if (header.id !== ref.id) return undefined;
+  const header = headerOf(text.slice(0, cut), ref.id);
+  if (!header) return undefined;
   const lines: string[] = [];
   const byKey = new Map<string, number>();
   const end = text.length - close.length;
@@ -139,17 +134,35 @@ export function previousLines(prev: PreviousBytes): PreviousLines | undefined {
     if (!text.startsWith(linePrefix, pos) || text.charCodeAt(nl - 1) !== (last ? 0x7d : 0x2c))
       return undefined;
     const line = text.slice(pos + 4, last ? nl : nl - 1);
-    const keyEnd = line.indexOf(typeKey, 8);
-    if (keyEnd < 0) return undefined;
-    const key = line.slice(8, keyEnd);
-    if (byKey.has(key)) return undefined;
+    const key = keyOf(line);
+    if (key === undefined || byKey.has(key)) return undefined;
     byKey.set(key, lines.length);
     lines.push(line);
     pos = nl + 1;
   }
+  return { ...ref, lines, byKey, ...header };
+}
+
+/**
+ * A manifest's header cut at `entries` (closed here), if it names backup `id`: its root's
+ * attributes, when they are valid.
+ */
+function headerOf(head: string, id: string): Pick<PreviousLines, 'root'> | undefined {
+  let header: { id?: unknown; root?: PreviousLines['root'] };
+  try {
+    header = JSON.parse(`${head}\n}`);
+  } catch {
+    return undefined;
+  }
+  if (header?.id !== id) return undefined;
   const root = header.root;
-  const validRoot = typeof root?.mode === 'number' && typeof root.mtimeMs === 'number';
-  return { ...ref, lines, byKey, ...(validRoot ? { root } : {}) };
+  return typeof root?.mode === 'number' && typeof root.mtimeMs === 'number' ? { root } : {};
+}
+
+/** The JSON-quoted path an entry line starts with (`{"path":KEY,"type":"…`). */
+function keyOf(line: string): string | undefined {
+  const keyEnd = line.indexOf(typeKey, 8);
+  return keyEnd < 0 ? undefined : line.slice(8, keyEnd);
 }
 
 /** A line of the previous manifest as a link farm's patch reads it (fill.ts): parsed only where it is acted on. */
@@ -194,17 +207,10 @@ export function streamPreviousLines(prev: PreviousRef): PreviousLineStream | und
   } catch {
     return undefined;
   }
-  let header: { id?: unknown; root?: PreviousLines['root'] } | undefined;
-  try {
-    header = cut < 0 ? undefined : JSON.parse(`${head.toString('utf8', 0, cut)}\n}`);
-  } catch {
-    header = undefined;
-  }
-  if (header?.id !== prev.id) return undefined;
-  const root = header.root;
-  const validRoot = typeof root?.mode === 'number' && typeof root.mtimeMs === 'number';
+  const header = cut < 0 ? undefined : headerOf(head.toString('utf8', 0, cut), prev.id);
+  if (!header) return undefined;
   // The file is opened again once the lines are asked for: closed if they never are.
-  return { ...(validRoot ? { root } : {}), batches: lineBatches(file, cut + entriesKey.length) };
+  return { ...header, batches: lineBatches(file, cut + entriesKey.length) };
 }
 
 async function* lineBatches(file: string, from: number): AsyncGenerator<PrevLine[]> {
@@ -245,10 +251,10 @@ async function* lineBatches(file: string, from: number): AsyncGenerator<PrevLine
         const comma = text.endsWith(',');
         const line = text.slice(4, comma ? -1 : undefined);
         if (!comma) ended = true;
-        const keyEnd = line.indexOf(typeKey, 8);
-        const type = keyEnd < 0 ? undefined : lineTypes[line[keyEnd + typeKey.length] as 'f' | 'd' | 's'];
-        if (!type) throw odd('an entry without its type');
-        const key = line.slice(8, keyEnd);
+        const key = keyOf(line);
+        const type =
+          key === undefined ? undefined : lineTypes[line[8 + key.length + typeKey.length] as 'f' | 'd' | 's'];
+        if (key === undefined || !type) throw odd('an entry without its type');
         if (key.length < 2 || !key.startsWith('"') || !key.endsWith('"'))
           throw odd('a path that is not a string');
         let path: unknown;
