@@ -56,6 +56,8 @@ export interface BuildBatch {
   digest: boolean;
   /** `data` is a link farm of the previous backup (fill.ts): a path taken there is the farm's fault. */
   farm?: boolean;
+  /** Lines one per item ('' for an item without one) in `each`, not joined: merged by the caller. */
+  each?: boolean;
   items: Item[];
 }
 
@@ -77,6 +79,8 @@ export interface BuiltPart {
   failed: string[];
   /** The farm is not what the previous manifest says (a path taken, or missing): the caller gives it up. */
   clash?: string;
+  /** Asked for (BuildBatch `each`): the line of each item, '' for none; `text` is then ''. */
+  each?: string[];
 }
 
 export function buildBatch(batch: BuildBatch): BuiltPart {
@@ -96,7 +100,7 @@ export function buildBatch(batch: BuildBatch): BuiltPart {
     vanished: [],
     failed: [],
   };
-  for (const { e, prev, kept, inFarm } of batch.items) {
+  const lineOf = ({ e, prev, kept, inFarm }: Item): string | undefined => {
     if (kept !== undefined) {
       // The farm has it, linked from the previous backup, and the walk's stat says unchanged.
       const size = e.st!.size;
@@ -105,27 +109,25 @@ export function buildBatch(batch: BuildBatch): BuiltPart {
       part.linkedFiles++;
       part.linkedBytes += size;
       if (e.st!.nlink > 1) part.hardLinks++;
-      lines.push(kept);
       digest?.add(entryRecord('file', e.path, e.st!, size));
-      continue;
+      return kept;
     }
     if (e.type !== 'file') {
       if (e.type === 'dir') part.dirs++;
       else part.symlinks++;
-      lines.push(entryLine(JSON.stringify(e.path), e));
       digest?.add(entryRecord(e.type, e.path, e.st!, e.st!.size, e.target));
-      continue;
+      return entryLine(JSON.stringify(e.path), e);
     }
     const r = inFarm ? overFarm(batch, e) : runTask(fileTask(batch, e, prev));
     part.asWalked &&= sameAsWalked(e, r);
     if (batch.farm && (r.error?.code === 'EEXIST' || r.error?.code === farmMissing)) {
       part.clash ??= `${e.path}: ${r.error.message}`;
-      continue;
+      return undefined;
     }
     if (r.error) {
       if (r.error.code === 'ENOENT') part.vanished.push(e.path);
       else part.failed.push(`${e.path}: ${r.error.message}`);
-      continue;
+      return undefined;
     }
     const st = r.st!;
     const sha256 = r.linked ? prev!.sha256 : r.sha256!;
@@ -138,13 +140,58 @@ export function buildBatch(batch: BuildBatch): BuiltPart {
     if (st.nlink > 1) part.hardLinks++;
     part.bytes += size;
     part.files++;
-    lines.push(fileLine(JSON.stringify(e.path), st, size, sha256));
     digest?.add(entryRecord('file', e.path, st, size));
+    return fileLine(JSON.stringify(e.path), st, size, sha256);
+  };
+  for (const item of batch.items) {
+    const line = lineOf(item);
+    if (line !== undefined) lines.push(line);
+    else if (batch.each) lines.push('');
   }
-  part.text = lines.join(entrySeparator);
-  part.lines = lines.length;
+  if (batch.each) {
+    part.each = lines;
+    part.lines = lines.reduce((n, l) => (l === '' ? n : n + 1), 0);
+  } else {
+    part.text = lines.join(entrySeparator);
+    part.lines = lines.length;
+  }
   if (digest) part.sum = digest.words();
   return part;
+}
+
+/**
+ * One part of a batch built in two places: `here` built the items `local` marks, `there` the
+ * others (a farm's changed files, on a thread), both with their lines `each`; the lines go back
+ * in the items' order.
+ */
+export function mergeParts(local: boolean[], here: BuiltPart, there: BuiltPart): BuiltPart {
+  const lines: string[] = [];
+  let h = 0;
+  let t = 0;
+  for (const mine of local) {
+    const line = mine ? here.each![h++]! : there.each![t++]!;
+    if (line !== '') lines.push(line);
+  }
+  const digest = here.sum && there.sum ? new SetDigest() : undefined;
+  digest?.addWords(here.sum!);
+  digest?.addWords(there.sum!);
+  const clash = here.clash ?? there.clash;
+  return {
+    text: lines.join(entrySeparator),
+    lines: lines.length,
+    ...(digest ? { sum: digest.words() } : {}),
+    dirs: here.dirs + there.dirs,
+    symlinks: here.symlinks + there.symlinks,
+    files: here.files + there.files,
+    bytes: here.bytes + there.bytes,
+    linkedFiles: here.linkedFiles + there.linkedFiles,
+    linkedBytes: here.linkedBytes + there.linkedBytes,
+    hardLinks: here.hardLinks + there.hardLinks,
+    asWalked: here.asWalked && there.asWalked,
+    vanished: [...here.vanished, ...there.vanished],
+    failed: [...here.failed, ...there.failed],
+    ...(clash ? { clash } : {}),
+  };
 }
 
 function fileTask(batch: BuildBatch, e: WalkEntry, prev: FileEntry | undefined): FileTask {

@@ -176,12 +176,12 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     // A large tree's walk is read from the listing a folder at a time.
     const index = !built && found && !listed ? indexListing(found) : undefined;
     /** The tree built file by file (fill.ts), from the listing when there is one, or from the farm. */
-    const fill = async (src: SourceStream | undefined, farmed: boolean): Promise<Built> => {
+    const fill = async (src: SourceStream | undefined, patched?: LinkFarm): Promise<Built> => {
       if (!src) throw missing();
       // A farm's patch reads the previous manifest's lines; a build file by file, its entries.
-      const lines = farmed && prevRef ? streamPreviousLines(prevRef) : undefined;
-      if (farmed && !lines) throw new NotPatchable('the previous manifest is not as this version writes it');
-      const previous = farmed ? undefined : await openPrevious(ws, prevRef);
+      const lines = patched && prevRef ? streamPreviousLines(prevRef) : undefined;
+      if (patched && !lines) throw new NotPatchable('the previous manifest is not as this version writes it');
+      const previous = patched ? undefined : await openPrevious(ws, prevRef);
       // A walk not read from the listing is compared with it by digest (set-digest.ts): the
       // listing's is made meanwhile, a first backup's as soon as find is done.
       if (kind === 'dir' && !src.listed) {
@@ -197,7 +197,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
         data,
         src,
         previous,
-        { digest, ...(lines ? { farm: lines } : {}) },
+        { digest, ...(lines && patched ? { farm: { lines, farm: patched } } : {}) },
         signal,
         lap,
       );
@@ -227,16 +227,14 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       streamSource(ws, system, { ...(signal ? { signal } : {}), ...from });
     let indexed = index !== undefined;
     if (!built && farm && index) {
-      const made = await farm.done;
-      lap(made ? 'link farm made' : `link farm failed (${farm.error()})`);
-      if (made)
-        try {
-          built = await fill(sourceFrom({ index }), true);
-        } catch (err) {
-          if (!(err instanceof NotPatchable || err instanceof OddListing)) throw err;
-          lap(`link farm not usable (${err.message}): copying file by file`);
-          indexed = false;
-        }
+      // Patched as the walk goes, while cp is still making the farm's last folders.
+      try {
+        built = await fill(sourceFrom({ index }), farm);
+      } catch (err) {
+        if (!(err instanceof NotPatchable || err instanceof OddListing)) throw err;
+        lap(`link farm not usable (${err.message}): copying file by file`);
+        indexed = false;
+      }
     }
     if (!built) {
       await farm?.stop();
@@ -244,13 +242,13 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
       const from = () =>
         scan ? streamOf(scan) : sourceFrom(listed ? { listing: listed } : indexed && index ? { index } : {});
       try {
-        built = await fill(from(), false);
+        built = await fill(from());
       } catch (err) {
         if (!(err instanceof OddListing)) throw err;
         lap(`listing not walkable (${err.message}): walking the source`);
         indexed = false;
         await removeTree(data);
-        built = await fill(from(), false);
+        built = await fill(from());
       }
     }
     // The listing is kept if the entries are what it says: the walk was read from it and

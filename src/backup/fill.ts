@@ -1,4 +1,4 @@
-import { mkdirSync, type Stats, unlinkSync } from 'node:fs';
+import { mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   Assembler,
@@ -8,16 +8,18 @@ import {
   buildBatch,
   type Filled,
   type Item,
+  mergeParts,
 } from './assemble.js';
 import { EntrySink } from './entry-sink.js';
 import { entryLine, keeps, NotPatchable } from './incremental.js';
 import { under } from './layout.js';
+import type { LinkFarm } from './link-farm.js';
 import type { ManifestReader } from './manifest-stream.js';
 import { type Attrs, applyDirAttrs, makeDirs, makeSymlinks } from './materialize.js';
 import { fsPath } from './names.js';
 import { joinByPath } from './order.js';
 import { checkDir, insideRemoved, openUp, parentOf, parseLine, unexpected } from './patch.js';
-import { copyThreads, PartStream } from './pool.js';
+import { copyThreads, type Job, PartStream } from './pool.js';
 import type { PreviousLineStream, PrevLine } from './previous.js';
 import { removeTree } from './remove.js';
 import { SetDigest } from './set-digest.js';
@@ -42,11 +44,11 @@ export async function fillData(
   data: string,
   src: SourceStream,
   previous: { reader: ManifestReader; data: string } | undefined,
-  options: { digest: boolean; farm?: PreviousLineStream },
+  options: { digest: boolean; farm?: { lines: PreviousLineStream; farm: LinkFarm } },
   signal: AbortSignal | undefined,
   lap: (stage: string) => void,
 ): Promise<Filled> {
-  const farm = options.farm ? new FarmPatch(data, options.farm) : undefined;
+  const farm = options.farm ? new FarmPatch(data, options.farm.lines, options.farm.farm) : undefined;
   if (!farm) mkdirSync(data, 0o700);
   const single = src.sourceType === 'file';
   const dirs: Array<Attrs & { path: string }> = [];
@@ -63,17 +65,26 @@ export async function fillData(
     items,
   });
   // A folder, a symlink, a farm's file kept: only a line to make, made here rather than sent
-  // to a thread and back.
+  // to a thread and back. A farm's batch sends only its changed files (1 % of them, say) and
+  // takes their lines back into its own.
   const lineOnly = (i: Item) => i.e.type !== 'file' || i.kept !== undefined;
-  // A farm's patch copies only what changed (1 % of the files, say): one thread does it, and
-  // a second cost ~15 MB of peak memory for ~5 % of the time (a million files).
+  // A farm's patch copies only what changed: one thread does it, and a second cost ~15 MB of
+  // peak memory for ~5 % of the time (a million files).
   const tasks = new PartStream<Item, BuiltPart>(
     farm ? Math.min(1, copyThreads()) : copyThreads(),
-    (items) => ({
-      message: { build: batch(items) },
-      here: () => buildBatch(batch(items)),
-      local: farm !== undefined && items.every(lineOnly),
-    }),
+    (items): Job<BuiltPart> => {
+      const all = batch(items);
+      if (!farm) return { message: { build: all }, here: () => buildBatch(all) };
+      const local = items.map(lineOnly);
+      if (local.every(Boolean)) return { message: { build: all }, here: () => buildBatch(all), local: true };
+      const mine = () => buildBatch({ ...batch(items.filter((_, k) => local[k])), each: true });
+      const theirs = { ...batch(items.filter((_, k) => !local[k])), each: true };
+      return {
+        message: { build: theirs },
+        here: () => mergeParts(local, mine(), buildBatch(theirs)),
+        answer: (raw) => mergeParts(local, mine(), raw as BuiltPart),
+      };
+    },
     (part) => {
       if (part.clash) throw new NotPatchable(`the farm is not what its manifest says (${part.clash})`);
       assembler.add(part);
@@ -81,27 +92,24 @@ export async function fillData(
     signal,
   );
   let files = 0;
-  let wasHere = true;
   const add = async (item: Item) => {
     const { e } = item;
     if (e.type === 'dir') dirs.push({ path: e.path, ...attrs(e.st!) });
     if (e.type !== 'file') return tasks.add(item, 1 / 4);
     files++;
     if (!farm) return tasks.add(item, 1, item.prev?.size ?? 16 * 1024);
-    // Batches made here and batches for the threads apart; more lines to a batch.
-    const here = lineOnly(item);
-    if (here !== wasHere) await tasks.cut();
-    wasHere = here;
-    return tasks.add(item, here ? 1 / 8 : 1, here ? 0 : item.e.st?.size);
+    // More lines to a batch than files to copy.
+    return lineOnly(item) ? tasks.add(item, 1 / 8) : tasks.add(item, 1, item.e.st?.size);
   };
   try {
-    if (farm)
+    if (farm) {
       for await (const batch of joinByPath(src.batches, farm.lines))
         for (const [e, p] of batch) {
           const item = await farm.take(e, p);
           if (item) await add(item);
         }
-    else {
+      await farm.finish();
+    } else {
       const pairs = previous ? joinByPath(src.batches, previous.reader.batches()) : alone(src.batches);
       for await (const batch of pairs)
         for (const [e, p] of batch) {
@@ -135,20 +143,27 @@ export async function fillData(
  * one made here; what goes is unlinked, a folder removed whole, each by its path in the
  * previous manifest once that line is parsed and checked like any entry. Anything else is
  * NotPatchable, and the caller builds the tree file by file.
+ *
+ * The farm is still being made when the walk starts (link-farm.ts `ready`): a folder kept is
+ * checked when something under it changes, once the farm holds its top-level entry, or at the
+ * end, when the farm is whole; a file kept needs nothing of the farm but to be there at the end.
  */
 class FarmPatch {
   readonly lines: AsyncGenerator<PrevLine[]>;
   /** Folders checked, or made here: what is under them may change. */
   private readonly checked = new Set<string>();
+  /** Folders kept and not checked yet: the mtime their manifest gives them. */
+  private readonly pending = new Map<string, number>();
   private readonly removed = new Set<string>();
 
   constructor(
     private readonly data: string,
     previous: PreviousLineStream,
+    private readonly farm: LinkFarm,
   ) {
     if (!previous.root) throw new NotPatchable('the previous manifest has no root attributes');
     this.lines = previous.batches;
-    this.open('', checkDir(data, previous.root.mtimeMs, '.').st);
+    this.pending.set('', previous.root.mtimeMs);
   }
 
   /**
@@ -165,22 +180,23 @@ class FarmPatch {
     const stays = p !== undefined && p.type === e.type && keeps(e.type, key, line, p.line);
     if (e.type === 'file') {
       if (stays) return { e, kept: p!.line };
-      this.inside(e.path);
+      await this.inside(e.path);
       // Changed: unlinked and copied over on a thread. Else it comes where something else went.
       if (p?.type === 'file') return { e, inFarm: true };
       if (p) await this.remove(p);
       return { e };
     }
     if (e.type === 'dir' && stays) {
+      const parent = parentOf(e.path);
+      if (!this.checked.has(parent) && !this.pending.has(parent))
+        throw new NotPatchable(`${e.path} is not under a folder kept`);
       // Its mtime in the farm is the previous manifest's.
-      this.inside(e.path);
-      const mtimeMs = p!.line === line ? e.st!.mtimeMs : parseLine(p!.line).mtimeMs;
-      this.open(e.path, checkDir(under(this.data, e.path), mtimeMs, e.path).st);
+      this.pending.set(e.path, p!.line === line ? e.st!.mtimeMs : parseLine(p!.line).mtimeMs);
       return { e };
     }
     if (stays) return { e };
     if (p) await this.remove(p);
-    this.inside(e.path);
+    await this.inside(e.path);
     await unexpected(() => {
       if (e.type === 'dir') makeDirs(this.data, [{ path: e.path, ...attrs(e.st!) }]);
       else makeSymlinks(this.data, [{ path: e.path, target: e.target!, ...attrs(e.st!) }]);
@@ -189,13 +205,19 @@ class FarmPatch {
     return { e };
   }
 
+  /** Once the walk is over: the farm whole, and every folder kept checked. */
+  async finish(): Promise<void> {
+    if (!(await this.farm.done())) throw new NotPatchable(`the link farm failed (${this.farm.error()})`);
+    for (const path of [...this.pending.keys()]) await this.check(path);
+  }
+
   /** What the farm has at a path and the source does not (or not as it is): removed. */
   private async remove(p: PrevLine): Promise<void> {
     const was = parseLine(p.line);
     if (was.path !== p.path || was.type !== p.type)
       throw new NotPatchable(`${p.path}: its line says otherwise`);
     if (insideRemoved(was.path, this.removed)) return;
-    this.inside(was.path);
+    await this.inside(was.path);
     await unexpected(async () => {
       if (was.type === 'dir') {
         await removeTree(under(this.data, was.path));
@@ -204,14 +226,35 @@ class FarmPatch {
     });
   }
 
-  /** Throws unless `path`'s folder is one checked or made here. */
-  private inside(path: string): void {
-    if (!this.checked.has(parentOf(path))) throw new NotPatchable(`${path} is not under a folder kept`);
+  /**
+   * Throws unless `path`'s folder is one checked or made here, or one kept that checks now;
+   * then the farm holds `path`'s top-level entry whole, to be changed.
+   */
+  private async inside(path: string): Promise<void> {
+    await this.check(parentOf(path));
+    const slash = path.indexOf('/');
+    await this.ready(slash < 0 ? path : path.slice(0, slash));
   }
 
-  /** A folder of the farm that stays: opened to its owner (its mode is set last). */
-  private open(path: string, st: Stats): void {
-    openUp(under(this.data, path), st);
+  /** A folder kept, checked (its own folder first) once the farm holds it, and opened to its owner. */
+  private async check(path: string): Promise<void> {
+    const mtimeMs = this.pending.get(path);
+    if (mtimeMs === undefined) {
+      if (this.checked.has(path)) return;
+      throw new NotPatchable(`${path || '.'} is not a folder kept`);
+    }
+    if (path !== '') await this.check(parentOf(path));
+    const slash = path.indexOf('/');
+    await this.ready(slash < 0 ? path : path.slice(0, slash));
+    // The root the farm did not make whole is this process's own, there to write in.
+    const whole = path !== '' || this.farm.rootFrom === this.data;
+    const dir = checkDir(whole ? under(this.data, path) : this.farm.rootFrom, mtimeMs, path || '.');
+    if (whole) openUp(under(this.data, path), dir.st);
+    this.pending.delete(path);
     this.checked.add(path);
+  }
+
+  private async ready(top: string): Promise<void> {
+    if (!(await this.farm.ready(top))) throw new NotPatchable(`the link farm failed (${this.farm.error()})`);
   }
 }

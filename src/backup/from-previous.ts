@@ -71,7 +71,7 @@ export async function farmMatches(
   rootSt: Stats,
   lap: (stage: string) => void,
 ): Promise<boolean> {
-  if (!reuse.header.root || !(await farm.done)) return false;
+  if (!reuse.header.root || !(await farm.done())) return false;
   try {
     checkFarm(data, reuse.header.root.mtimeMs, reuse.dirs, rootSt);
   } catch (err) {
@@ -97,7 +97,7 @@ export async function patchedFromFarm(
 ): Promise<Built | undefined> {
   const plan = planPatch(scan, prev);
   lap(`compared with the previous manifest (${plan.copies} files to copy)`);
-  const made = await farm.done;
+  const made = await farm.done();
   lap(made ? 'link farm made' : `link farm failed (${farm.error()}): copying file by file`);
   if (!made) return undefined;
   try {

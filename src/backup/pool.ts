@@ -345,11 +345,6 @@ export class PartStream<I, P> {
     while (this.inFlight.length > 0) await this.takeOldest();
   }
 
-  /** Ends the batch being filled here (the next item starts another). */
-  async cut(): Promise<void> {
-    await this.send();
-  }
-
   /** Stops the threads (a failure or an abort); batches in flight are dropped. */
   close(): void {
     this.signal?.removeEventListener('abort', this.onAbort);

@@ -143,6 +143,20 @@ describe('a backup of a tree too large to hold whole', () => {
     expectSameTree(walkTree(to), kept(src));
   });
 
+  it('checks every folder it keeps, though nothing under it changed and the patch went on while cp made it', async () => {
+    const { ws, src, backup } = setup();
+    const first = await backup();
+    writeFileSync(join(src, 'added.txt'), 'new\n');
+    let deep = 'deep';
+    for (let i = 0; i < 12; i++) deep = `${deep}/level-${i}`;
+    writeFileSync(join(first.dir, 'data', deep, 'intruder'), 'not in the manifest\n');
+    said = '';
+    const second = await backup();
+    expect(said).toContain(`link farm not usable (${deep} was changed in the previous backup`);
+    expect(existsSync(join(second.dir, 'data', deep, 'intruder'))).toBe(false);
+    expect((await verifyBackup(ws, second.id, { deep: true })).problems).toEqual([]);
+  });
+
   it('gives up a farm whose previous backup was changed since, and copies file by file', async () => {
     const { root, ws, src, backup } = setup();
     const first = await backup();
