@@ -77,12 +77,13 @@ export async function fillData(
       if (!farm) return { message: { build: all }, here: () => buildBatch(all) };
       const local = items.map(lineOnly);
       if (local.every(Boolean)) return { message: { build: all }, here: () => buildBatch(all), local: true };
-      const mine = () => buildBatch({ ...batch(items.filter((_, k) => local[k])), each: true });
+      // Its own lines made now: what waits for the thread is lines, not the batch's entries.
+      const mine = buildBatch({ ...batch(items.filter((_, k) => local[k])), each: true });
       const theirs = { ...batch(items.filter((_, k) => !local[k])), each: true };
       return {
         message: { build: theirs },
-        here: () => mergeParts(local, mine(), buildBatch(theirs)),
-        answer: (raw) => mergeParts(local, mine(), raw as BuiltPart),
+        here: () => mergeParts(local, mine, buildBatch(theirs)),
+        answer: (raw) => mergeParts(local, mine, raw as BuiltPart),
       };
     },
     (part) => {

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync, utimesSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { fsTime } from './times.js';
 
 /**
@@ -59,6 +60,7 @@ export function startLinkFarm(from: string, to: string, processes = 2): LinkFarm
       // (and symlinks) hard-linked, not copied.
       const child = spawn('cp', ['-al', '--', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
       running.add(child);
+      lower(child);
       child.stderr?.setEncoding('utf8');
       child.stderr?.on('data', (s: string) => {
         if (stderr.length < 4096) stderr += s;
@@ -140,6 +142,17 @@ export function startLinkFarm(from: string, to: string, processes = 2): LinkFarm
       await filled;
     },
   };
+}
+
+/**
+ * cp five steps below this process: it runs ahead of the patch (fill.ts), which is the longer
+ * of the two, so the patch's thread is the one to get a core first (a million-file 1 % churn on
+ * tmpfs: 9.1-9.8 s against 10.1-10.6 s). A failure to change it changes nothing else.
+ */
+function lower(child: ChildProcess): void {
+  try {
+    if (child.pid) setPriority(child.pid, Math.min(19, getPriority() + 5));
+  } catch {}
 }
 
 /** What `cp -a` does for the folder it copies, once nothing more goes into it. */

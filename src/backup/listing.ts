@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolVersion } from '../core/version.js';
 import type { ManifestHeader } from './manifest.js';
-import { entriesKey, entryProblem, headerProblem } from './manifest-format.js';
+import { entriesKey, entryProblem, headerProblem, readManifestHead } from './manifest-format.js';
 
 /**
  * `.listing` beside a backup's manifest: the sha256 of find's listing of the source it was
@@ -116,32 +116,21 @@ interface Scanned {
 function scanManifest(file: string): Scanned | undefined {
   const sha = createHash('sha256');
   const dirs: Reuse['dirs'] = [];
-  const key = Buffer.from(entriesKey);
   // Quotes inside a path or target are escaped, so this only matches a folder's own type.
   const mark = Buffer.from(',"type":"dir",');
   const fd = openSync(file, 'r');
   try {
+    const first = readManifestHead(fd, { limit: 64 << 20, onRead: (b) => sha.update(b) });
+    const { cut } = first;
+    if (cut < 0) return undefined;
+    const head = first.bytes.toString('utf8', 0, cut);
     const buf = Buffer.allocUnsafe(1 << 20);
-    let rest = Buffer.alloc(0);
-    let offset = 0; // of rest[0] in the file
-    let head: string | undefined;
-    let cut = -1;
+    // What the header's last read gave past `entries`, then the rest of the file.
+    let rest = Buffer.from(first.bytes.subarray(cut + entriesKey.length));
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
+      const n = first.eof ? 0 : readSync(fd, buf, 0, buf.length, null);
       sha.update(buf.subarray(0, n));
-      let bytes = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
-      if (head === undefined) {
-        const at = bytes.indexOf(key);
-        if (at < 0) {
-          if (n === 0 || offset + bytes.length > 64 << 20) return undefined;
-          rest = Buffer.from(bytes);
-          continue;
-        }
-        head = bytes.toString('utf8', 0, at);
-        cut = offset + at;
-        offset += at + key.length;
-        bytes = bytes.subarray(at + key.length);
-      }
+      const bytes = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
       // Whole lines only; the rest waits for the next read.
       const last = n === 0 ? bytes.length : bytes.lastIndexOf(0x0a) + 1;
       for (
@@ -164,7 +153,6 @@ function scanManifest(file: string): Scanned | undefined {
         dirs.push({ path, mtimeMs });
       }
       if (n === 0) return { hash: sha.digest('hex'), head, cut, dirs };
-      offset += last;
       rest = Buffer.from(bytes.subarray(last));
     }
   } finally {

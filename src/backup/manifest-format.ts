@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import type { Manifest, ManifestEntry, ManifestHeader } from './manifest.js';
 
 /**
@@ -10,6 +11,41 @@ import type { Manifest, ManifestEntry, ManifestHeader } from './manifest.js';
  */
 
 export const entriesKey = ',\n  "entries": [';
+
+/** A manifest's start as read (readManifestHead): the bytes, and where `entriesKey` is in them. */
+export interface ManifestHead {
+  /** Every byte read: the header, the key, and what came after it in the last read. */
+  bytes: Buffer;
+  /** Where `entriesKey` starts in `bytes`; -1 if not within the limit or the file. */
+  cut: number;
+  /** The file ended within `bytes`. */
+  eof: boolean;
+}
+
+/**
+ * The one reader of a manifest's header: reads an open file from its position, `chunk` bytes
+ * at a time, until `entriesKey` has been read, the file ends, or `limit` bytes are read; each
+ * read also goes to `onRead` (a hash of the whole file). A header is small, but a long list of
+ * skipped paths can make it megabytes.
+ */
+export function readManifestHead(
+  fd: number,
+  options: { limit: number; chunk?: number; onRead?: (bytes: Buffer) => void },
+): ManifestHead {
+  const buf = Buffer.allocUnsafe(Math.min(options.chunk ?? 1 << 20, options.limit));
+  let bytes = Buffer.alloc(0);
+  let cut = -1;
+  let eof = false;
+  while (cut < 0 && !eof && bytes.length < options.limit) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    eof = n === 0;
+    options.onRead?.(buf.subarray(0, n));
+    bytes = Buffer.concat([bytes, buf.subarray(0, n)]);
+    // The key may straddle two reads: searched again from just before the new bytes.
+    cut = bytes.indexOf(entriesKey, Math.max(0, bytes.length - n - entriesKey.length));
+  }
+  return { bytes, cut, eof };
+}
 /** Between two entry lines. */
 export const entrySeparator = ',\n    ';
 

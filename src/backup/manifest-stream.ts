@@ -7,6 +7,7 @@ import {
   entryProblem,
   parseManifest,
   parseManifestHeader,
+  readManifestHead,
 } from './manifest-format.js';
 
 /**
@@ -47,17 +48,15 @@ export async function openManifest(file: string, id: string): Promise<OpenedMani
   let handedOver = false;
   try {
     const sha = createHash('sha256');
-    const buf = Buffer.allocUnsafe(chunkBytes);
-    let head = Buffer.alloc(0);
-    let cut = -1;
-    let eof = false;
-    while (cut < 0 && !eof && head.length < headerLimit) {
-      const n = readSync(fd, buf, 0, chunkBytes, null);
-      eof = n === 0;
-      sha.update(buf.subarray(0, n));
-      head = Buffer.concat([head, buf.subarray(0, n)]);
-      cut = head.indexOf(entriesKey);
-    }
+    const {
+      bytes: head,
+      cut,
+      eof,
+    } = readManifestHead(fd, {
+      limit: headerLimit,
+      chunk: chunkBytes,
+      onRead: (b) => sha.update(b),
+    });
     const parsed =
       cut > 0
         ? await parseManifestHeader(head.toString('utf8', 0, cut + entriesKey.length), true)

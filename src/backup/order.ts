@@ -17,6 +17,9 @@ export const byName = (a: { name: string }, b: { name: string }) =>
 export function compareEntries(a: string, b: string): number {
   const sa = a.lastIndexOf('/');
   const sb = b.lastIndexOf('/');
+  // Two entries of one folder, the most common pair: past their equal folders the paths
+  // compare as their names do.
+  if (sa === sb && (sa < 0 || a.startsWith(b.slice(0, sa)))) return a < b ? -1 : a > b ? 1 : 0;
   const byFolder = compareFolders(sa < 0 ? '' : a.slice(0, sa), sb < 0 ? '' : b.slice(0, sb));
   if (byFolder !== 0) return byFolder;
   const na = a.slice(sa + 1);
@@ -84,7 +87,9 @@ export async function* joinByPath<A extends { path: string }, B extends { path: 
       if (l === la.length && r === ra.length) return;
       const out: Array<Joined<A, B>> = [];
       while (l < la.length && r < ra.length) {
-        const order = compareEntries(la[l]!.path, ra[r]!.path);
+        const a = la[l]!.path;
+        const b = ra[r]!.path;
+        const order = a === b ? 0 : compareEntries(a, b);
         if (order === 0) out.push([la[l++], ra[r++]]);
         else if (order < 0) out.push([la[l++], undefined]);
         else out.push([undefined, ra[r++]]);

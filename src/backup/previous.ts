@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Workspace } from '../core/workspace.js';
 import { NotPatchable } from './incremental.js';
 import { backupDir, backupsDirNames, compareIds, manifestFile, parseBackupId } from './layout.js';
-import { entriesKey } from './manifest-format.js';
+import { entriesKey, type ManifestHead, readManifestHead } from './manifest-format.js';
 import { type ManifestReader, openManifest } from './manifest-stream.js';
 import { compareEntries } from './order.js';
 
@@ -190,24 +190,19 @@ const lineTypes = { f: 'file', d: 'dir', s: 'symlink' } as const;
  */
 export function streamPreviousLines(prev: PreviousRef): PreviousLineStream | undefined {
   const file = join(prev.dir, 'manifest.json');
-  let head = Buffer.alloc(0);
-  let cut = -1;
+  let head: ManifestHead;
   try {
     const fd = openSync(file, 'r');
     try {
-      const buf = Buffer.allocUnsafe(1 << 20);
-      for (let n = 1; cut < 0 && n > 0 && head.length < 64 << 20; ) {
-        n = readSync(fd, buf, 0, buf.length, null);
-        head = Buffer.concat([head, buf.subarray(0, n)]);
-        cut = head.indexOf(entriesKey);
-      }
+      head = readManifestHead(fd, { limit: 64 << 20 });
     } finally {
       closeSync(fd);
     }
   } catch {
     return undefined;
   }
-  const header = cut < 0 ? undefined : headerOf(head.toString('utf8', 0, cut), prev.id);
+  const { cut } = head;
+  const header = cut < 0 ? undefined : headerOf(head.bytes.toString('utf8', 0, cut), prev.id);
   if (!header) return undefined;
   // The file is opened again once the lines are asked for: closed if they never are.
   return { ...header, batches: lineBatches(file, cut + entriesKey.length) };
@@ -284,12 +279,11 @@ const headBytes = 64 * 1024;
 
 /** The header fields that pick a previous backup, read from the start of the file. */
 function readHeader(path: string): Picking | undefined {
-  let text: string;
+  let head: ManifestHead;
   try {
     const fd = openSync(path, 'r');
     try {
-      const buf = Buffer.allocUnsafe(headBytes);
-      text = buf.toString('utf8', 0, readSync(fd, buf, 0, headBytes, 0));
+      head = readManifestHead(fd, { limit: headBytes });
     } finally {
       closeSync(fd);
     }
@@ -298,10 +292,9 @@ function readHeader(path: string): Picking | undefined {
   }
   // A header cut at `entries` parses alone; anything else (a huge skipped list, a file
   // reformatted by hand) is read whole.
-  const cut = text.indexOf(entriesKey);
-  if (cut > 0) {
+  if (head.cut > 0) {
     try {
-      return JSON.parse(`${text.slice(0, cut)}\n}`);
+      return JSON.parse(`${head.bytes.toString('utf8', 0, head.cut)}\n}`);
     } catch {
       // fall through
     }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest, ManifestEntry } from '../../src/backup/manifest.js';
 import { parseManifest, serializeManifest } from '../../src/backup/manifest-format.js';
 import { openManifest } from '../../src/backup/manifest-stream.js';
-import { compareEntries, joinByPath } from '../../src/backup/order.js';
+import { compareEntries, compareFolders, joinByPath } from '../../src/backup/order.js';
 import { walkTree } from '../../src/backup/walk.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -110,6 +110,21 @@ describe('a manifest read as a stream', () => {
 });
 
 describe('the walk order', () => {
+  it('compares two paths of one folder as it compares any two (folders first, then names)', () => {
+    // The rule spelled out slowly: folders by compareFolders, then names by code unit.
+    const slow = (a: string, b: string) => {
+      const [sa, sb] = [a.lastIndexOf('/'), b.lastIndexOf('/')];
+      const f = compareFolders(sa < 0 ? '' : a.slice(0, sa), sb < 0 ? '' : b.slice(0, sb));
+      if (f !== 0) return Math.sign(f);
+      const [na, nb] = [a.slice(sa + 1), b.slice(sb + 1)];
+      return na < nb ? -1 : na > nb ? 1 : 0;
+    };
+    const parts = ['a', 'a-b', 'a.b', 'ab', 'B', 'é', 'a b', 'z', 'a/b', 'a-b/c'];
+    const paths: string[] = [];
+    for (const x of parts) for (const y of parts) paths.push(x, `${x}/${y}`, `${x}/${y}/${x}`);
+    for (const a of paths) for (const b of paths) expect(Math.sign(compareEntries(a, b))).toBe(slow(a, b));
+  });
+
   it('is the order the walk gives, so a walk and a manifest join', async () => {
     const root = tempDir('gnrm-mstream-');
     const names = ['a', 'a-b', 'a.txt', 'B', 'a b', 'é', 'z'];
