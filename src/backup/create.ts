@@ -36,6 +36,7 @@ import { listingFile, listingName, readKeptListing, reusable } from './listing.j
 import { indexListing, OddListing } from './listing-walk.js';
 import type { ManifestHeader } from './manifest.js';
 import { entriesKey, entrySeparator, manifestBody, manifestHead } from './manifest-format.js';
+import { collectGarbage } from './pool.js';
 import {
   findPreviousRef,
   openPrevious,
@@ -239,6 +240,8 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupInf
     if (!built) {
       await farm?.stop();
       await removeTree(data);
+      // What a farm's patch left is garbage, collected before the build's threads start.
+      if (farm) collectGarbage();
       const from = () =>
         scan ? streamOf(scan) : sourceFrom(listed ? { listing: listed } : indexed && index ? { index } : {});
       try {

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import type { BuildBatch } from './assemble.js';
 import { type FileResult, type FileTask, runTask } from './file-ops.js';
@@ -183,6 +185,24 @@ const tasksJob = (tasks: FileTask[]): Job<FileResult[]> => ({
  * (its 'error' event), not the process.
  */
 export const workerLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 };
+
+let fullGc: (() => void) | undefined;
+
+/**
+ * A full collection of this thread's heap, now. Before the threads of a build file by file
+ * start, what a link farm's failed patch left is garbage that V8 would collect only once the
+ * heap grows again: with it in place, a million-file incremental whose farm could not be
+ * patched peaked at 188-204 MB (three runs, on disk), and at 171-175 MB once it was collected. V8 gives
+ * the function only to a context made after `--expose-gc` is set (as Jest's leak detector
+ * takes it).
+ */
+export function collectGarbage(): void {
+  if (!fullGc) {
+    setFlagsFromString('--expose-gc');
+    fullGc = runInNewContext('gc') as () => void;
+  }
+  fullGc();
+}
 
 /**
  * A few workers fed batches from one queue, two in flight each so none waits for this thread.
