@@ -48,23 +48,6 @@ export interface Found {
   target: string;
 }
 
-export async function findScan(
-  root: string,
-  scratch: string,
-  options: Prune = { excludes: [] },
-): Promise<WalkResult | undefined> {
-  const found = await findListing(root, scratch, options);
-  if (!found) return undefined;
-  const listing = readListing(found)!;
-  removeListing(found);
-  const avoid = new Set<string>();
-  if (options.backupsDir) {
-    const st = statSync(options.backupsDir);
-    avoid.add(`${st.dev}:${st.ino}`);
-  }
-  return walkFromListing(listing, { exclude: compileExcludes(options.excludes), avoid });
-}
-
 /** What the walk will not enter: the system's excludes, and the backups folder. */
 export interface Prune {
   excludes: readonly string[];

@@ -4,11 +4,31 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileExcludes } from '../../src/backup/excludes.js';
-import { findListing, findScan, readListing, removeListing } from '../../src/backup/find-scan.js';
+import {
+  findListing,
+  type Prune,
+  readListing,
+  removeListing,
+  walkFromListing,
+} from '../../src/backup/find-scan.js';
 import { indexListing, OddListing, streamListing } from '../../src/backup/listing-walk.js';
-import { type WalkEntry, walkTree } from '../../src/backup/walk.js';
+import { type WalkEntry, type WalkOptions, walkTree } from '../../src/backup/walk.js';
 import { buildTortureTree } from '../helpers/backup-torture.js';
 import { tempDir } from '../helpers/tmp.js';
+
+/** find's listing read whole and walked, as source.ts does for a small tree; undefined when find gives up. */
+async function findScan(
+  src: string,
+  scratch: string,
+  prune: Prune,
+  walk: Pick<WalkOptions, 'exclude' | 'avoid'>,
+) {
+  const found = await findListing(src, scratch, prune);
+  if (!found) return undefined;
+  const listing = readListing(found)!;
+  removeListing(found);
+  return walkFromListing(listing, walk);
+}
 
 /** find-scan.ts must give what walkTree gives with every file stat'ed, entry for entry. */
 describe('walking a source with find', () => {
@@ -38,7 +58,12 @@ describe('walking a source with find', () => {
         };
         const byNode = await walkTree(src, { ...options, statFiles: true });
         const scratch = join(root, 'scratch');
-        const byFind = await findScan(src, scratch, { excludes: patterns, backupsDir: join(src, 'backups') });
+        const byFind = await findScan(
+          src,
+          scratch,
+          { excludes: patterns, backupsDir: join(src, 'backups') },
+          options,
+        );
         expect(byFind).toEqual(byNode);
         expect(existsSync(scratch)).toBe(false);
         // Indexed and read a folder at a time (listing-walk.ts): the same walk, in small batches.
@@ -116,7 +141,7 @@ describe('walking a source with find', () => {
     const root = tempDir('gnrm-find-');
     mkdirSync(join(root, 'site'));
     writeFileSync(Buffer.from(`${join(root, 'site')}/bad-\xff-name`, 'latin1'), 'x');
-    expect(await findScan(join(root, 'site'), join(root, 'scratch'), { excludes: [] })).toBeUndefined();
+    expect(await findScan(join(root, 'site'), join(root, 'scratch'), { excludes: [] }, {})).toBeUndefined();
     const listing = await findListing(join(root, 'site'), join(root, 'scratch'), { excludes: [] });
     expect(indexListing(listing!)).toBeUndefined();
     removeListing(listing!);
