@@ -60,6 +60,8 @@ export function rehearsalEnv(L, basePath = process.env.PATH ?? '/usr/bin:/bin') 
     PIP_NO_INDEX: '1',
     PIP_FIND_LINKS: L.wheelhouse,
     PIP_NO_DEPS: '1',
+    // A host described by an earlier version has no tmp folder.
+    ...(L.tmp ? { TMPDIR: L.tmp } : {}),
   };
 }
 
@@ -96,7 +98,7 @@ export async function realHostUp(o) {
   if (!src)
     throw new Error(`no Genropy sources: set GENROPY_SRC (a folder or tarball; default ${defaultSource})`);
   installDebianPackages(log);
-  for (const d of [L.logs, L.run, join(dir, 'conf')]) mkdirSync(d, { recursive: true });
+  for (const d of [L.logs, L.run, L.tmp, join(dir, 'conf')]) mkdirSync(d, { recursive: true });
   if (!existsSync(join(L.venv, '.realhost-ok'))) {
     const srcRoot = prepareSources(src, join(dir, 'run/src'), log);
     buildVenv(dir, srcRoot, log);

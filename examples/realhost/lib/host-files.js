@@ -42,6 +42,9 @@ export function hostLayout(dir, site) {
     nginxPid: join(dir, 'run/nginx.pid'),
     logs: join(dir, 'logs'),
     run: join(dir, 'run'),
+    // TMPDIR of every process of the host: what a killed one leaves (Python's pymp-* folders)
+    // goes with the host's folder.
+    tmp: join(dir, 'tmp'),
     info: join(dir, 'realhost.json'),
   };
 }
@@ -54,6 +57,7 @@ export function genropyEnv(L) {
   return {
     GENRO_GNRFOLDER: L.gnrcfg,
     VIRTUAL_ENV: L.venv,
+    TMPDIR: L.tmp,
     PATH: `${L.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
   };
 }
