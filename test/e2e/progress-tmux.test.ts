@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { binPath } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -12,7 +13,15 @@ import { tempDir } from '../helpers/tmp.js';
  */
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
 const session = `gnrm-${process.pid}`;
-const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' });
+// A server of its own (-S), not the user's default one, and nothing left in /tmp/tmux-<uid>.
+const socketDir = mkdtempSync(join(tmpdir(), 'gnrm-tmux-'));
+const tmux = (...args: string[]) =>
+  spawnSync('tmux', ['-S', join(socketDir, 'server'), ...args], { encoding: 'utf8' });
+
+afterAll(() => {
+  if (hasTmux) tmux('kill-server');
+  rmSync(socketDir, { recursive: true, force: true });
+});
 
 afterEach(async () => {
   if (!hasTmux) return;
