@@ -189,12 +189,11 @@ export const workerLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSize
 let fullGc: (() => void) | undefined;
 
 /**
- * A full collection of this thread's heap, now. Before the threads of a build file by file
- * start, what a link farm's failed patch left is garbage that V8 would collect only once the
- * heap grows again: with it in place, a million-file incremental whose farm could not be
- * patched peaked at 188-204 MB (three runs, on disk), and at 171-175 MB once it was collected. V8 gives
- * the function only to a context made after `--expose-gc` is set (as Jest's leak detector
- * takes it).
+ * A full collection of this thread's heap, now. When a link farm's patch gives up, what it held
+ * is garbage that V8 collects only once the heap grows again, and by then the threads of the
+ * build file by file have started: a million-file incremental on that path peaked at 188-204 MB
+ * (three runs, on disk), and at 171-175 MB when it was collected first. V8 gives the function
+ * only to a context made after `--expose-gc` is set (as Jest's leak detector takes it).
  */
 export function collectGarbage(): void {
   if (!fullGc) {
